@@ -1,0 +1,3 @@
+export { createProcessor, defaultStages, type Processor, type ProcessorOptions, type ProcessorStages } from './processor.ts';
+export { createBatchProcessor, type BatchProcessorDeps } from './batch-processor.ts';
+export { untilDone, backoffDelay, isTransient, BatchAbandonedError } from './retry.ts';
