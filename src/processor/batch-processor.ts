@@ -1,19 +1,14 @@
 import { InvalidEventError } from '../errors.ts';
 import { contentTypeOf, decodeEvent, type DecodeLimits, type IncomingBatch, type OutgoingRecord, type PaymentEvent, type RecordProducer } from '../ingest/index.ts';
-import type { FeatureStage } from '../features/index.ts';
-import type { GraphStage } from '../graph/index.ts';
-import type { RuleEngine } from '../rules/index.ts';
 import type { Decision } from '../rules/decision.ts';
 import { deadLetterRecord, decisionRecords, type DecisionFormat, type SinkTopics } from '../sinks/index.ts';
 import type { Metrics } from '../admin/metrics.ts';
 import type { Logger } from '../log.ts';
+import type { Scorer } from './scorer.ts';
 import { untilDone, type RetryHooks } from './retry.ts';
 
 export interface BatchProcessorDeps {
-  features: FeatureStage;
-  graph: GraphStage;
-  /** Read once per batch, so a batch is never decided by two rule sets during a reload. */
-  rules: () => RuleEngine;
+  scorer: Scorer;
   producer: RecordProducer;
   topics: SinkTopics;
   decisionFormat: DecisionFormat;
@@ -24,7 +19,7 @@ export interface BatchProcessorDeps {
   retryMaxMs: number;
   /** Told when a dependency fails or recovers, for readiness. */
   onDependency(dependency: 'redis' | 'kafka', healthy: boolean): void;
-  /** Told of every batch's decisions once Kafka acknowledged them (used by tests and the sync API). */
+  /** Told of every batch's decisions once Kafka acknowledged them. */
   onDecided?(decisions: readonly Decision[]): void;
 }
 
@@ -36,10 +31,22 @@ function headerText(value: Buffer | string | (Buffer | string)[] | undefined): s
 
 const SECONDS_PER_NS = 1e-9;
 
-/** Decodes, scores and produces one batch; resolves only once its records are acknowledged by Kafka. */
+/** Records a batch's decisions in the metrics once they are acknowledged by Kafka. */
+export function observeDecisions(metrics: Metrics, decisions: readonly Decision[], fromIngestSeconds: number, producedAtMs: number): void {
+  for (const decision of decisions) {
+    metrics.events.inc({ outcome: decision.decision });
+    metrics.decisionLatency.observe({ from: 'ingest' }, fromIngestSeconds);
+    metrics.decisionLatency.observe({ from: 'event' }, Math.max(0, producedAtMs - decision.ts) / 1000);
+    for (const reason of decision.reasons) metrics.ruleHits.inc({ rule: reason.rule, shadow: reason.shadow === true ? 'true' : 'false' });
+  }
+}
+
+/**
+ * Decodes, scores and produces one batch. Resolves only once its records are acknowledged by Kafka,
+ * so the caller commits offsets after that: a crash may repeat a decision, never lose one.
+ */
 export function createBatchProcessor(deps: BatchProcessorDeps): (batch: IncomingBatch) => Promise<void> {
   const { metrics, log } = deps;
-  const stage = metrics.stageSeconds;
   const retryHooks = (batch: IncomingBatch, dependency: 'redis' | 'kafka'): RetryHooks => ({
     isActive: batch.isActive,
     heartbeat: batch.heartbeat,
@@ -70,57 +77,16 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
         metrics.events.inc({ outcome: 'invalid' });
       }
     }
-    const decoded = process.hrtime.bigint();
-    stage.observe({ stage: 'decode' }, Number(decoded - started) * SECONDS_PER_NS);
+    metrics.stageSeconds.observe({ stage: 'decode' }, Number(process.hrtime.bigint() - started) * SECONDS_PER_NS);
 
-    const features = events.length === 0 ? [] : await untilDone('redis', () => deps.features.compute(events), retryHooks(batch, 'redis'), deps.retryBaseMs, deps.retryMaxMs);
-    const featured = process.hrtime.bigint();
-    stage.observe({ stage: 'features' }, Number(featured - decoded) * SECONDS_PER_NS);
-
-    const hits = deps.graph.check(events, features);
-    const graphed = process.hrtime.bigint();
-    stage.observe({ stage: 'graph' }, Number(graphed - featured) * SECONDS_PER_NS);
-
-    const rules = deps.rules();
-    const decisions: Decision[] = new Array(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const eventFeatures = features[i]!;
-      const verdict = rules.evaluate(event, eventFeatures, hits[i]!);
-      const decision: Decision = {
-        eventId: event.id,
-        ts: event.ts,
-        decision: verdict.decision,
-        score: verdict.score,
-        reasons: verdict.reasons,
-        features: eventFeatures,
-        rulesVersion: rules.version,
-        latencyMs: 0,
-      };
-      decisions[i] = decision;
-    }
-    const ruled = process.hrtime.bigint();
-    stage.observe({ stage: 'rules' }, Number(ruled - graphed) * SECONDS_PER_NS);
-    const latencyMs = Number(ruled - started) / 1e6;
-    for (let i = 0; i < decisions.length; i++) {
-      const decision = decisions[i]!;
-      decision.latencyMs = Math.round(latencyMs * 1000) / 1000;
-      decisionRecords(decision, events[i]!.account, deps.topics, deps.decisionFormat, out);
-    }
-
+    const decisions = await untilDone('redis', () => deps.scorer.score(events, started), retryHooks(batch, 'redis'), deps.retryBaseMs, deps.retryMaxMs);
+    const encodeStart = process.hrtime.bigint();
+    for (let i = 0; i < decisions.length; i++) decisionRecords(decisions[i]!, events[i]!.account, deps.topics, deps.decisionFormat, out);
     await untilDone('kafka', () => deps.producer.send(out), retryHooks(batch, 'kafka'), deps.retryBaseMs, deps.retryMaxMs);
     const produced = process.hrtime.bigint();
-    stage.observe({ stage: 'sinks' }, Number(produced - ruled) * SECONDS_PER_NS);
-
-    const producedAtMs = Date.now();
-    const fromIngest = Number(produced - started) * SECONDS_PER_NS;
+    metrics.stageSeconds.observe({ stage: 'sinks' }, Number(produced - encodeStart) * SECONDS_PER_NS);
     metrics.batchSize.observe(batch.messages.length);
-    for (const decision of decisions) {
-      metrics.events.inc({ outcome: decision.decision });
-      metrics.decisionLatency.observe({ from: 'ingest' }, fromIngest);
-      metrics.decisionLatency.observe({ from: 'event' }, Math.max(0, producedAtMs - decision.ts) / 1000);
-      for (const reason of decision.reasons) metrics.ruleHits.inc({ rule: reason.rule, shadow: reason.shadow === true ? 'true' : 'false' });
-    }
+    observeDecisions(metrics, decisions, Number(produced - started) * SECONDS_PER_NS, Date.now());
     deps.onDecided?.(decisions);
   };
 }

@@ -7,6 +7,7 @@ import type { Decision } from '../rules/decision.ts';
 import { createMetrics, type Metrics } from '../admin/metrics.ts';
 import type { Logger } from '../log.ts';
 import { createBatchProcessor } from './batch-processor.ts';
+import { createScorer, type Scorer } from './scorer.ts';
 
 export interface ProcessorStages {
   features: FeatureStage;
@@ -30,6 +31,8 @@ export interface Processor {
   stop(): Promise<void>;
   notReadyReason(): string | undefined;
   readonly metrics: Metrics;
+  /** The scoring path of this processor, shared with the sync API. */
+  readonly scorer: Scorer;
 }
 
 export function defaultStages(config: Config): ProcessorStages {
@@ -48,6 +51,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const metrics = options.metrics ?? createMetrics();
   const stages = { ...defaultStages(config), ...options.stages };
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `vigil-${config.instanceId}`, logger: options.log });
+  const scorer = createScorer(stages, metrics);
   const unhealthy = new Set<string>();
   let consumer: BatchConsumer | undefined;
   let producer: RecordProducer | undefined;
@@ -62,6 +66,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   return {
     metrics,
+    scorer,
     notReadyReason,
     async start() {
       const created = await ensureTopics(
@@ -78,9 +83,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
       });
       const handler = createBatchProcessor({
-        features: stages.features,
-        graph: stages.graph,
-        rules: stages.rules,
+        scorer,
         producer,
         topics: { decisions: config.topicDecisions, alerts: config.topicAlerts, dlq: config.topicDlq },
         decisionFormat: config.decisionFormat,

@@ -26,7 +26,7 @@ test('a JSON payment produced by kcat gets a decision with reasons, and an alert
   const kcat = spawnSync('kcat', ['-P', '-b', KAFKA_BROKERS[0]!, '-t', vigil.topics.payments, '-k', 'acc-kcat-1'], { input: `${big}\n`, encoding: 'utf8' });
   assert.equal(kcat.status, 0, `kcat failed: ${kcat.stderr}`);
 
-  const messages = await collect(kafka, [vigil.topics.decisions, vigil.topics.alerts], (ms) => ms.filter((m) => m.topic === vigil.topics.alerts).length >= 1);
+  const messages = await collect(kafka, [vigil.topics.decisions, vigil.topics.alerts], (ms) => ms.some((m) => m.topic === vigil.topics.alerts) && ms.some((m) => m.topic === vigil.topics.decisions));
   const decision = decisionsById(messages, vigil.topics.decisions).get('kcat-1');
   assert.ok(decision, 'no decision for kcat-1 on the decisions topic');
   assert.equal(decision.decision, 'review');
