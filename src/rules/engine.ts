@@ -30,6 +30,8 @@ export interface RuleEngine {
   close(): Promise<void>;
 }
 
+export type { Verdict };
+
 export interface ReloadableRuleEngine extends RuleEngine {
   /**
    * The rule set serving now: immutable. Take it once per batch and decide the whole batch with

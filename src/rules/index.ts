@@ -8,3 +8,4 @@ export { loadRuleSet, readRuleSources, compileRuleSources, type CheckResult } fr
 export { rulesCheckCommand } from './check-command.ts';
 export { parseExpression, ExpressionError } from './parser.ts';
 export { compileExpression } from './compile.ts';
+export { createEventRuleEngine, type EventRulesOptions } from './event-rules.ts';

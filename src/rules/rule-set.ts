@@ -1,6 +1,7 @@
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { DecisionKind, FeatureValues, Reason } from './decision.ts';
 import type { Evaluator } from './runtime.ts';
+import type { RuleEngine } from './engine.ts';
 
 export type ListField = 'card' | 'account' | 'device' | 'ip' | 'beneficiary' | 'terminal' | 'merchant';
 export const LIST_FIELDS: readonly ListField[] = ['card', 'account', 'device', 'ip', 'beneficiary', 'terminal', 'merchant'];
@@ -48,7 +49,7 @@ export interface Verdict {
  * One immutable, compiled rule set. The engine swaps whole sets, so a verdict (and a batch decided through
  * one `current()` snapshot) always comes from a single set.
  */
-export class RuleSet {
+export class RuleSet implements RuleEngine {
   /** Hits per rule since this set was loaded (index as `rules`), live and shadow; for metrics. */
   readonly hits: Uint32Array;
   private readonly allowLists: EntityList[];
@@ -107,6 +108,9 @@ export class RuleSet {
     const decision: DecisionKind = score >= this.settings.blockThreshold ? 'block' : score >= this.settings.reviewThreshold ? 'review' : 'allow';
     return { decision, score, reasons, rulesVersion: this.version };
   }
+
+  /** A rule set holds no resources; present so a snapshot is a RuleEngine. */
+  async close(): Promise<void> {}
 
   /** Rule hit counts since load, for metrics (`vigil_rule_hits_total{rule,shadow}`). */
   hitCounts(): { rule: string; shadow: boolean; hits: number }[] {
