@@ -4,6 +4,8 @@ import type { FeatureStage } from '../features/index.ts';
 import type { GraphStage } from '../graph/index.ts';
 import type { Dataset, DatasetRange, DatasetRecord } from '../replay/datasets/index.ts';
 import type { RuleSet } from '../rules/index.ts';
+import { createScorer } from '../processor/scorer.ts';
+import { createMetrics } from '../admin/metrics.ts';
 import { ScoredRows } from './scored.ts';
 import type { FedBackLabel } from './reference-graph.ts';
 
@@ -43,8 +45,8 @@ export interface PipelineRunResult {
 }
 
 /**
- * Runs a dataset in event time through the stages, in batches, as the processor does: features, then graph
- * checks (graph as before each event), then the rule set (one snapshot per batch). Fraud labels are fed back to
+ * Runs a dataset in event time through the processor's scoring path (src/processor/scorer.ts), in batches:
+ * features, then graph checks (graph as before each event), then the rule set (one snapshot per batch). Fraud labels are fed back to
  * the graph `labelDelayMs` after their payment, before the first batch that starts later than that.
  */
 export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunResult> {
@@ -62,6 +64,8 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
   const from = o.range.from ?? 0;
   const span = (o.range.to ?? from + 1) - from;
   let lastProgress = 0;
+  // the processor's own scoring path: features → graph → rules, one rule-set snapshot per batch
+  const scorer = createScorer({ features: o.features, graph: o.graph, rules: o.rules }, createMetrics({ defaultMetrics: false }));
 
   const flush = async () => {
     if (batch.length === 0) return;
@@ -71,15 +75,12 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
       labelsFedBack++;
     }
     if (pendingHead > 65_536) { pending.splice(0, pendingHead); pendingHead = 0; }
-    const evs = batch.map((r) => r.event);
-    const features = await o.features.compute(evs);
-    const hits = o.graph.check(evs, features);
-    const set = o.rules();
-    versions.add(set.version);
+    const decisions = await scorer.score(batch.map((r) => r.event), process.hrtime.bigint());
     let text = '';
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!;
-      const v = set.evaluate(r.event, features[i]!, hits[i]!);
+      const v = decisions[i]!;
+      if (i === 0) versions.add(v.rulesVersion);
       rows.push(v.score, r.event.ts, r.event.card ?? r.event.account, r.fraud, v.decision);
       text += `${r.txId},${v.score}\n`;
       if (r.fraud) {
