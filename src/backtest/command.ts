@@ -8,15 +8,17 @@ import { cardPrecisionAtK, dailyAlerts, DAY_MS, HANDBOOK_BASELINES, precisionRec
 import { createReferenceFeatureStage } from './reference-features.ts';
 import { createReferenceGraphStage } from './reference-graph.ts';
 import { writeReport } from './report.ts';
+import { realGraphStage, redisFeatureStage } from './real-stages.ts';
 import { runPipeline, type LabelledGraphStage, type Progress } from './run.ts';
 
 const OPTIONS = {
   dataset: 'value', out: 'value', rules: 'value', from: 'value', to: 'value', 'test-start': 'value', 'test-days': 'value',
-  'label-delay': 'value', features: 'value', graph: 'value', 'batch-size': 'value', help: 'flag',
+  'label-delay': 'value', features: 'value', graph: 'value', 'batch-size': 'value', 'redis-url': 'value', 'feature-specs': 'value', 'graph-rules': 'value', help: 'flag',
 } as const;
 
 const USAGE = `usage: vigil backtest --dataset DIR --out OUTDIR [--rules DIR] [--from DATE] [--to DATE]
-       [--test-start DATE] [--test-days N] [--label-delay 7d] [--features reference|redis] [--graph reference|real] [--batch-size 500]
+       [--test-start DATE] [--test-days N] [--label-delay 7d] [--batch-size 500]
+       [--features reference|redis [--redis-url URL] [--feature-specs rules/features.yaml]] [--graph reference|real [--graph-rules graph-rules]]
 With the fraud-handbook dataset and no dates: the handbook protocol (history from 2018-04-01, test week 2018-08-08 .. 2018-08-14).`;
 
 /** Hooks to plug the real stages in (the lead wires createRedisFeatureStage / the graph stage here). */
@@ -49,15 +51,17 @@ export async function backtestCommand(argv: readonly string[], factories: Backte
 
   const featuresKind = v.get('features') ?? 'reference';
   const graphKind = v.get('graph') ?? 'reference';
+  if (!['reference', 'redis'].includes(featuresKind) || !['reference', 'real'].includes(graphKind)) { log(`--features reference|redis, --graph reference|real\n${USAGE}`); return 2; }
   let features: FeatureStage;
   if (featuresKind === 'redis') {
-    if (!factories.redisFeatures) { log('--features redis: the Redis feature stage is not wired in this build'); return 1; }
-    features = await factories.redisFeatures(rules.featureRefs);
+    const redisUrl = v.get('redis-url') ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
+    features = factories.redisFeatures
+      ? await factories.redisFeatures(rules.featureRefs)
+      : await redisFeatureStage({ redisUrl, specsPath: v.get('feature-specs') ?? join(v.get('rules') ?? 'rules', 'features.yaml'), featureNames: rules.featureRefs });
   } else features = createReferenceFeatureStage(rules.featureRefs);
   let graph: LabelledGraphStage;
   if (graphKind === 'real') {
-    if (!factories.realGraph) { log('--graph real: the graph stage is not wired in this build'); return 1; }
-    graph = await factories.realGraph();
+    graph = factories.realGraph ? await factories.realGraph() : await realGraphStage({ rulesDir: v.get('graph-rules') ?? 'graph-rules', horizonMs: 35 * DAY_MS });
   } else graph = createReferenceGraphStage();
 
   const tty = process.stderr.isTTY === true;
