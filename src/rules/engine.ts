@@ -42,6 +42,8 @@ export interface ReloadableRuleEngine extends RuleEngine {
   reload(origin?: ReloadOrigin): Promise<ReloadResult>;
   /** Swaps in a set given as files (from the rules-updates topic); same checks as a reload. */
   applySources(sources: ReadonlyMap<string, string>, origin?: ReloadOrigin): ReloadResult;
+  /** Reports a set rejected before it could be compiled (e.g. an undecodable rules-updates message). */
+  reject(problems: readonly RuleProblem[], origin?: ReloadOrigin): ReloadResult;
   /** Adds a reload listener; returns its remover. */
   onReload(listener: (result: ReloadResult) => void): () => void;
 }
@@ -107,6 +109,7 @@ export async function createRuleEngine(options: RuleEngineOptions): Promise<Relo
     evaluate: (event, features, graphHits) => active.evaluate(event, features, graphHits),
     reload,
     applySources,
+    reject: (problems, origin = 'topic') => emit({ ok: false, origin, problems, keptVersion: active.version }),
     onReload(listener) { listeners.add(listener); return () => listeners.delete(listener); },
     async close() {
       if (timer) clearTimeout(timer);

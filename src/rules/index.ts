@@ -9,3 +9,4 @@ export { rulesCheckCommand } from './check-command.ts';
 export { parseExpression, ExpressionError } from './parser.ts';
 export { compileExpression } from './compile.ts';
 export { createEventRuleEngine, type EventRulesOptions } from './event-rules.ts';
+export { followRulesUpdates, publishRuleSet, rulesUpdateRecord, RULES_UPDATE_KEY } from './updates.ts';
