@@ -1,4 +1,3 @@
-import type { GraphStage } from '../graph/index.ts';
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { FeatureValues, Reason } from '../rules/decision.ts';
 
@@ -26,7 +25,13 @@ export interface ReferenceGraphOptions {
  * Score min(100, 30 + 5 · cards). Labels arrive through `applyLabel` when the backtest feeds them back (after
  * the delay), so the check only sees what analysts would know. Not the graph stage: no links, no replication.
  */
-export function createReferenceGraphStage(options: ReferenceGraphOptions = {}): GraphStage & { applyLabel(label: FedBackLabel): void } {
+export interface ReferenceGraphStage {
+  check(events: readonly PaymentEvent[], features: readonly FeatureValues[]): Reason[][];
+  applyLabel(label: FedBackLabel): boolean;
+  close(): Promise<void>;
+}
+
+export function createReferenceGraphStage(options: ReferenceGraphOptions = {}): ReferenceGraphStage {
   const minCards = options.minCards ?? 2;
   const windowMs = options.windowMs ?? 28 * 86_400_000;
   const frauds = new Map<string, { ts: number; card: string }[]>();
@@ -34,12 +39,13 @@ export function createReferenceGraphStage(options: ReferenceGraphOptions = {}): 
     applyLabel(label) {
       const t = label.payment.terminal;
       const card = label.payment.card;
-      if (t === undefined || card === undefined) return;
+      if (t === undefined || card === undefined) return false;
       let list = frauds.get(t);
       if (!list) frauds.set(t, (list = []));
       list.push({ ts: label.payment.ts, card });
+      return true;
     },
-    check(events: readonly PaymentEvent[], _features: readonly FeatureValues[]): Reason[][] {
+    check(events, _features) {
       return events.map((e) => {
         const list = e.terminal === undefined ? undefined : frauds.get(e.terminal);
         if (!list) return [];

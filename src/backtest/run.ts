@@ -1,7 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { FeatureStage } from '../features/index.ts';
-import type { GraphStage } from '../graph/index.ts';
+import { createNoGraphStage, type GraphStage } from '../graph/index.ts';
+import type { FeatureValues, Reason } from '../rules/decision.ts';
+import type { PaymentEvent } from '../ingest/event.ts';
 import type { Dataset, DatasetRange, DatasetRecord } from '../replay/datasets/index.ts';
 import type { RuleSet } from '../rules/index.ts';
 import { createScorer } from '../processor/scorer.ts';
@@ -9,8 +11,12 @@ import { createMetrics } from '../admin/metrics.ts';
 import { ScoredRows } from './scored.ts';
 import type { FedBackLabel } from './reference-graph.ts';
 
-/** A graph stage that can take labels (the real one and the reference both can). */
-export type LabelledGraphStage = GraphStage & { applyLabel?(label: FedBackLabel): unknown };
+/** What the backtest needs of a graph stage: checks, and labels fed back (the real stage and the reference both fit). */
+export interface LabelledGraphStage {
+  check(events: readonly PaymentEvent[], features: readonly FeatureValues[]): Reason[][];
+  applyLabel?(label: FedBackLabel): unknown;
+  close(): Promise<void>;
+}
 
 export interface PipelineRunOptions {
   dataset: Dataset;
@@ -65,7 +71,8 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
   const span = (o.range.to ?? from + 1) - from;
   let lastProgress = 0;
   // the processor's own scoring path: features → graph → rules, one rule-set snapshot per batch
-  const scorer = createScorer({ features: o.features, graph: o.graph, rules: o.rules }, createMetrics({ defaultMetrics: false }));
+  const graph: GraphStage = { ...createNoGraphStage(), check: (events, features) => o.graph.check(events, features) };
+  const scorer = createScorer({ features: o.features, graph, rules: o.rules }, createMetrics({ defaultMetrics: false }));
 
   const flush = async () => {
     if (batch.length === 0) return;

@@ -30,7 +30,7 @@ test('the pipeline feeds labels back only after the delay, through the scorer, a
   const rules = await loadRuleSet('rules');
   const applied: number[] = [];
   const graph = createReferenceGraphStage();
-  const spy = { ...graph, applyLabel: (l: Parameters<typeof graph.applyLabel>[0]) => { applied.push(l.at); graph.applyLabel(l); } };
+  const spy = { ...graph, applyLabel: (l: Parameters<typeof graph.applyLabel>[0]) => { applied.push(l.at); return graph.applyLabel(l); } };
   const result = await runPipeline({
     dataset: tinyDataset(), range: {}, features: createReferenceFeatureStage(rules.featureRefs), graph: spy, rules: () => rules,
     labelDelayMs: 24 * HOUR, batchSize: 1, scoresPath: join(dir, 'scores.csv'),
