@@ -43,7 +43,7 @@ export interface CheckResult {
 /** Validates and compiles a rule set from its files; never throws on bad content, returns every problem. */
 export function compileRuleSources(sources: ReadonlyMap<string, string>): CheckResult {
   const problems: RuleProblem[] = [];
-  readNames = new Set();
+  const readNames = new Set<string>();
   const settingsText = sources.get(SETTINGS_FILE);
   let settings: RuleSettings | undefined;
   if (settingsText === undefined) problems.push({ file: SETTINGS_FILE, line: 1, col: 1, message: 'missing: every rule set needs a settings.yaml with its name and thresholds' });
@@ -62,7 +62,7 @@ export function compileRuleSources(sources: ReadonlyMap<string, string>): CheckR
     const rulesNode = getNode(top, 'rules');
     if (rulesNode !== undefined) {
       if (!isSeq(rulesNode)) src.problem(rulesNode, "'rules' must be a list");
-      else for (const item of rulesNode.items) readRule(src, item as YamlNode, rules, seen);
+      else for (const item of rulesNode.items) readRule(src, item as YamlNode, rules, seen, readNames);
     }
     const listsNode = getNode(top, 'lists');
     if (listsNode !== undefined) {
@@ -140,7 +140,8 @@ function readSettings(src: YamlSource): RuleSettings | undefined {
   return { name, reviewThreshold: review, blockThreshold: block, combine, graphWeights, graphDefaultWeight };
 }
 
-function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Map<string, string>): void {
+/** Reads one rule; the names its expressions read are added to `names`. */
+function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Map<string, string>, names: Set<string>): void {
   if (!isMap(item)) { src.problem(item, 'a rule must be a mapping with id, when and score'); return; }
   checkKeys(src, item, ['id', 'description', 'when', 'score', 'detail', 'shadow'], 'a rule');
   const id = scalarString(src, item, 'id', true);
@@ -161,7 +162,7 @@ function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Ma
   if (whenNode === undefined || scoreNode === undefined) return;
 
   const whenText = scalarText(whenNode);
-  const when = whenText === undefined ? src.problem(whenNode, 'when must be a text condition') : compileAt<boolean>(src, whenNode, whenText, 'bool');
+  const when = whenText === undefined ? src.problem(whenNode, 'when must be a text condition') : compileAt<boolean>(src, whenNode, whenText, 'bool', names);
   const scoreText = scalarText(scoreNode);
   let score: CompiledRule['score'] | undefined;
   if (isScalar(scoreNode) && typeof scoreNode.value === 'number') {
@@ -169,7 +170,7 @@ function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Ma
     if (!(s >= 0 && s <= 100)) src.problem(scoreNode, `score ${s} is out of range 0-100`);
     score = () => s;
   } else if (scoreText === undefined) src.problem(scoreNode, 'score must be a number or an expression');
-  else score = compileAt<number>(src, scoreNode, scoreText, 'number');
+  else score = compileAt<number>(src, scoreNode, scoreText, 'number', names);
   let detail: CompiledRule['detail'] = () => `rule ${id} hit`;
   if (detailNode !== undefined) {
     const text = scalarText(detailNode);
@@ -177,6 +178,7 @@ function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Ma
     else {
       try {
         detail = compileTemplate(text);
+        for (const m of text.matchAll(/\{([^{}]*)\}/g)) names.add(m[1]!.trim());
       } catch (err) {
         if (!(err instanceof ExpressionError)) throw err;
         src.problemAt(src.valueOffset(detailNode, err.offset), err.message);
@@ -227,13 +229,10 @@ function readList(src: YamlSource, item: YamlNode, sources: ReadonlyMap<string, 
   if (ok) out.push({ id, action: action as 'allow' | 'block', field: field as ListField, values });
 }
 
-/** Names read by the expressions compiled so far (reset per compile by compileRuleSources). */
-let readNames = new Set<string>();
-
-function compileAt<T extends number | boolean>(src: YamlSource, node: YamlNode, text: string, type: 'bool' | 'number') {
+function compileAt<T extends number | boolean>(src: YamlSource, node: YamlNode, text: string, type: 'bool' | 'number', names: Set<string>) {
   try {
     const tree = parseExpression(text, type);
-    refsOf(tree, readNames);
+    refsOf(tree, names);
     return compileExpression<T>(tree);
   } catch (err) {
     if (!(err instanceof ExpressionError)) throw err;
