@@ -11,9 +11,9 @@ export function parseDuration(value: unknown): number | undefined {
   return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
-/** The shortest exact rendering: 604800000 → `7d`. */
+/** The largest exact unit up to days: 604800000 → `7d`. */
 export function formatDuration(ms: number): string {
-  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
     const size = UNITS[unit]!;
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }

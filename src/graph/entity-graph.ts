@@ -132,7 +132,8 @@ export class EntityGraph {
 
   private touch(kind: EdgeKind, a: string, b: string, ts: number, amount: number, directed: boolean): void {
     const g = this.graph;
-    const existing = directed ? g.directedEdge(a, b) : g.undirectedEdge(a, b);
+    const known = g.hasNode(a) && g.hasNode(b);
+    const existing = !known ? undefined : directed ? g.directedEdge(a, b) : g.undirectedEdge(a, b);
     if (existing !== undefined) {
       const e = g.getEdgeAttributes(existing);
       e.count++;
