@@ -41,6 +41,8 @@ export interface EntityGraphStats {
 const Graph = GraphClass as unknown as new (options: { type: 'mixed'; multi: false; allowSelfLoops: false }) => AbstractGraph<NodeAttributes, EdgeAttributes>;
 export type EntityGraphStore = AbstractGraph<NodeAttributes, EdgeAttributes>;
 
+const EMPTY: ReadonlySet<string> = new Set();
+
 /** Pruning granularity: an edge lives at most horizon + horizon / BUCKETS_PER_HORIZON past its last sighting. */
 const BUCKETS_PER_HORIZON = 32;
 
@@ -59,6 +61,8 @@ export class EntityGraph {
   private readonly buckets = new Map<number, Set<string>>();
   private minBucket = Number.POSITIVE_INFINITY;
   private labelCount = 0;
+  /** Nodes whose current label is fraud or suspect, per entity type (lets checks scan the smaller side). */
+  private readonly flagged = new Map<EntityType, Set<string>>();
   private refused = 0;
   private pruned = 0;
   private stale = 0;
@@ -101,7 +105,22 @@ export class EntityGraph {
     if (current !== undefined && current.at > info.at) return false;
     if (current === undefined) this.labelCount++;
     attrs.label = info;
+    const type = entityTypeOf(entity);
+    if (type !== undefined) {
+      let set = this.flagged.get(type);
+      if (set === undefined) {
+        set = new Set();
+        this.flagged.set(type, set);
+      }
+      if (info.label === 'legit') set.delete(entity);
+      else set.add(entity);
+    }
     return true;
+  }
+
+  /** Entities of a type currently labelled fraud or suspect. */
+  flaggedOfType(type: EntityType): ReadonlySet<string> {
+    return this.flagged.get(type) ?? EMPTY;
   }
 
   labelOf(entity: string): LabelInfo | undefined {

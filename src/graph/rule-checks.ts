@@ -236,15 +236,27 @@ export class GraphChecks {
     const g = this.graph.graph;
     if (!g.hasNode(anchor)) return undefined;
     const from = ev.event.ts - p.windowMs;
-    const prefix = p.neighbour + ':';
     let count = 0;
     const paths: string[] = [];
-    g.forEachEdge(anchor, (_key, e: EdgeAttributes, source, target) => {
-      const other = source === anchor ? target : source;
-      if (e.last < from || !other.startsWith(prefix) || !this.hasLabel(other, p.labels)) return;
+    const consider = (other: string, e: EdgeAttributes): void => {
+      if (e.last < from || !this.hasLabel(other, p.labels)) return;
       count++;
       if (paths.length < MAX_NAMED) paths.push(anchor + ' — ' + other + formatLabel(this.graph.labelOf(other)!));
-    });
+    };
+    // Scan the smaller side: the anchor's edges, or the flagged entities of the neighbour type.
+    const flagged = this.graph.flaggedOfType(p.neighbour);
+    if (flagged.size < g.degree(anchor)) {
+      for (const other of flagged) {
+        const key = g.undirectedEdge(anchor, other);
+        if (key !== undefined) consider(other, g.getEdgeAttributes(key));
+      }
+    } else {
+      const prefix = p.neighbour + ':';
+      g.forEachEdge(anchor, (_key, e: EdgeAttributes, source, target) => {
+        const other = source === anchor ? target : source;
+        if (other.startsWith(prefix)) consider(other, e);
+      });
+    }
     if (count < p.minCount) return undefined;
     return { payer: ev.payer, anchor, count, window: formatDuration(p.windowMs), paths: paths.join('; ') + (count > MAX_NAMED ? '; …' : '') };
   }

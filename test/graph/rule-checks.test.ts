@@ -178,3 +178,17 @@ test('a rule marked shadow yields a Reason with shadow: true; several rules can 
     { rule: 'graph.shares', score: 5, detail: '1 via device:D' },
   ]);
 });
+
+test('compromised_terminal counts the same whether it scans the terminal’s edges or the flagged cards', () => {
+  for (const extraCards of [0, 50]) {
+    const c = core(only('graph.compromised_terminal'));
+    const cards = ['F1', 'F2', 'F3', 'OLD', ...Array.from({ length: extraCards }, (_, i) => `ok${i}`)];
+    c.check(cards.map((card, i) => pay({ account: `a${i}`, card, terminal: 'T', ts: card === 'OLD' ? T0 - 40 * DAY : T0 })), cards.map(() => ({})));
+    for (const card of ['F1', 'F2', 'OLD']) c.applyLabel(label(`card:${card}`, 'fraud'));
+    c.applyLabel(label('card:elsewhere', 'fraud')); // flagged, not linked to T
+    assert.deepEqual(checkOne(c, pay({ account: 'p', card: 'N', terminal: 'T', ts: T0 + DAY })), [], `2 in window (extra ${extraCards})`);
+    c.applyLabel(label('card:F3', 'fraud'));
+    const [r] = checkOne(c, pay({ account: 'p', card: 'N', terminal: 'T', ts: T0 + DAY }));
+    assert.match(r!.detail, /served 3 fraud-labelled cards/, `extra ${extraCards}`);
+  }
+});
