@@ -43,6 +43,10 @@ export type EntityGraphStore = AbstractGraph<NodeAttributes, EdgeAttributes>;
 
 const EMPTY: ReadonlySet<string> = new Set();
 
+function isFlagging(label: LabelInfo | undefined): boolean {
+  return label !== undefined && label.label !== 'legit';
+}
+
 /** Pruning granularity: an edge lives at most horizon + horizon / BUCKETS_PER_HORIZON past its last sighting. */
 const BUCKETS_PER_HORIZON = 32;
 
@@ -61,8 +65,8 @@ export class EntityGraph {
   private readonly buckets = new Map<number, Set<string>>();
   private minBucket = Number.POSITIVE_INFINITY;
   private labelCount = 0;
-  /** Nodes whose current label is fraud or suspect, per entity type (lets checks scan the smaller side). */
-  private readonly flagged = new Map<EntityType, Set<string>>();
+  /** node → its neighbours labelled fraud or suspect. */
+  private readonly flaggedAround = new Map<string, Set<string>>();
   private refused = 0;
   private pruned = 0;
   private stale = 0;
@@ -104,23 +108,24 @@ export class EntityGraph {
     const current = attrs.label;
     if (current !== undefined && current.at > info.at) return false;
     if (current === undefined) this.labelCount++;
+    const was = isFlagging(current);
     attrs.label = info;
-    const type = entityTypeOf(entity);
-    if (type !== undefined) {
-      let set = this.flagged.get(type);
-      if (set === undefined) {
-        set = new Set();
-        this.flagged.set(type, set);
-      }
-      if (info.label === 'legit') set.delete(entity);
-      else set.add(entity);
+    const flagging = isFlagging(info);
+    if (was !== flagging) {
+      g.forEachNeighbor(entity, (neighbour) => {
+        if (flagging) this.indexFlagged(neighbour, entity);
+        else this.unindexFlagged(neighbour, entity);
+      });
     }
     return true;
   }
 
-  /** Entities of a type currently labelled fraud or suspect. */
-  flaggedOfType(type: EntityType): ReadonlySet<string> {
-    return this.flagged.get(type) ?? EMPTY;
+  /**
+   * Neighbours of `node` currently labelled fraud or suspect, kept up to date as labels and edges change, so that
+   * checks look at the few flagged neighbours of a super-node instead of all its edges.
+   */
+  flaggedNeighbours(node: string): ReadonlySet<string> {
+    return this.flaggedAround.get(node) ?? EMPTY;
   }
 
   labelOf(entity: string): LabelInfo | undefined {
@@ -173,6 +178,24 @@ export class EntityGraph {
     const attrs: EdgeAttributes = { kind, first: ts, last: ts, count: 1, amount, bucket: Number.NaN };
     const key = directed ? g.addDirectedEdge(a, b, attrs) : g.addUndirectedEdge(a, b, attrs);
     this.file(key, attrs);
+    if (isFlagging(g.getNodeAttributes(a).label)) this.indexFlagged(b, a);
+    if (isFlagging(g.getNodeAttributes(b).label)) this.indexFlagged(a, b);
+  }
+
+  private indexFlagged(node: string, flaggedNeighbour: string): void {
+    let set = this.flaggedAround.get(node);
+    if (set === undefined) {
+      set = new Set();
+      this.flaggedAround.set(node, set);
+    }
+    set.add(flaggedNeighbour);
+  }
+
+  private unindexFlagged(node: string, flaggedNeighbour: string): void {
+    const set = this.flaggedAround.get(node);
+    if (set === undefined) return;
+    set.delete(flaggedNeighbour);
+    if (set.size === 0) this.flaggedAround.delete(node);
   }
 
   private hasRoom(node: string): boolean {
@@ -218,6 +241,10 @@ export class EntityGraph {
       const target = g.target(key);
       g.dropEdge(key);
       this.pruned++;
+      if (!g.areNeighbors(source, target)) {
+        this.unindexFlagged(source, target);
+        this.unindexFlagged(target, source);
+      }
       this.dropIfBare(source);
       this.dropIfBare(target);
     }

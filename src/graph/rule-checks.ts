@@ -89,6 +89,22 @@ export class GraphChecks {
     );
   }
 
+  /** Visits the graph edges between `node` and `other`: an undirected link, or payments either way. */
+  private forEachLinkBetween(node: string, other: string, visit: LinkVisitor): void {
+    const g = this.graph.graph;
+    if (g.hasNode(node) && g.hasNode(other)) {
+      const u = g.undirectedEdge(node, other);
+      if (u !== undefined) {
+        const e = g.getEdgeAttributes(u);
+        if (visit(e.kind, other, e.last, '-') === true) return;
+      }
+      const out = g.directedEdge(node, other);
+      if (out !== undefined && visit('pay', other, g.getEdgeAttributes(out).last, '>') === true) return;
+      const back = g.directedEdge(other, node);
+      if (back !== undefined && visit('pay', other, g.getEdgeAttributes(back).last, '<') === true) return;
+    }
+  }
+
   private hasLabel(node: string, labels: readonly LabelKind[]): boolean {
     const label = this.graph.labelOf(node);
     return label !== undefined && labels.includes(label.label);
@@ -126,14 +142,24 @@ export class GraphChecks {
         return { payer: ev.payer, path: formatPath(nodes, steps) + formatLabel(label), hops: d, entity: node, label: label.label };
       }
       if (d >= p.maxHops || (qi > 0 && this.graph.isSaturated(node))) continue;
-      this.forEachLink(node, ev, (kind, other, last, step) => {
+      const enqueue: LinkVisitor = (kind, other, last, step) => {
         if (parent.size >= p.maxVisited) return true;
         if (last < from || parent.has(other) || !p.via.includes(kind)) return;
         parent.set(other, node);
         stepOf.set(other, step);
         queue.push(other);
         depth.push(d + 1);
-      });
+      };
+      if (d < p.maxHops - 1) {
+        this.forEachLink(node, ev, enqueue);
+        continue;
+      }
+      // Last level: only a labelled node can be a hit, so look at the event's links and the flagged neighbours.
+      for (let i = 0; i < ev.n; i++) {
+        if (ev.a[i] === node) enqueue(ev.kind[i]!, ev.b[i]!, ev.event.ts, ev.kind[i] === 'pay' ? '>' : '-');
+        else if (ev.b[i] === node) enqueue(ev.kind[i]!, ev.a[i]!, ev.event.ts, ev.kind[i] === 'pay' ? '<' : '-');
+      }
+      for (const other of this.graph.flaggedNeighbours(node)) this.forEachLinkBetween(node, other, enqueue);
     }
     return undefined;
   }
@@ -147,14 +173,14 @@ export class GraphChecks {
       if (last >= from && p.via.includes(kind)) entities.add(other);
     });
     const flagged = new Map<string, string>();
+    const g = this.graph.graph;
     for (const entity of entities) {
-      if (this.graph.isSaturated(entity) || !this.graph.graph.hasNode(entity)) continue;
-      this.graph.graph.forEachEdge(entity, (_key, e: EdgeAttributes, source, target) => {
-        const other = source === entity ? target : source;
-        if (other !== ev.payer && e.last >= from && !flagged.has(other) && other.startsWith('account:') && this.hasLabel(other, p.labels)) {
-          flagged.set(other, entity);
-        }
-      });
+      if (this.graph.isSaturated(entity)) continue;
+      for (const other of this.graph.flaggedNeighbours(entity)) {
+        if (other === ev.payer || flagged.has(other) || !other.startsWith('account:') || !this.hasLabel(other, p.labels)) continue;
+        const key = g.undirectedEdge(entity, other);
+        if (key !== undefined && g.getEdgeAttributes(key).last >= from) flagged.set(other, entity);
+      }
     }
     if (flagged.size < p.minAccounts) return undefined;
     const paths: string[] = [];
@@ -243,19 +269,11 @@ export class GraphChecks {
       count++;
       if (paths.length < MAX_NAMED) paths.push(anchor + ' — ' + other + formatLabel(this.graph.labelOf(other)!));
     };
-    // Scan the smaller side: the anchor's edges, or the flagged entities of the neighbour type.
-    const flagged = this.graph.flaggedOfType(p.neighbour);
-    if (flagged.size < g.degree(anchor)) {
-      for (const other of flagged) {
-        const key = g.undirectedEdge(anchor, other);
-        if (key !== undefined) consider(other, g.getEdgeAttributes(key));
-      }
-    } else {
-      const prefix = p.neighbour + ':';
-      g.forEachEdge(anchor, (_key, e: EdgeAttributes, source, target) => {
-        const other = source === anchor ? target : source;
-        if (other.startsWith(prefix)) consider(other, e);
-      });
+    const prefix = p.neighbour + ':';
+    for (const other of this.graph.flaggedNeighbours(anchor)) {
+      if (!other.startsWith(prefix)) continue;
+      const key = g.undirectedEdge(anchor, other);
+      if (key !== undefined) consider(other, g.getEdgeAttributes(key));
     }
     if (count < p.minCount) return undefined;
     return { payer: ev.payer, anchor, count, window: formatDuration(p.windowMs), paths: paths.join('; ') + (count > MAX_NAMED ? '; …' : '') };
