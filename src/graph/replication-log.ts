@@ -1,7 +1,7 @@
 /**
  * The tiny seam between graph replication and a Kafka client: publish, read partition offsets, consume every
- * partition of some topics from the beginning. `kafkajs-log.ts` implements it today; the shared Kafka seam of
- * `src/ingest/` will replace that without touching the replicator.
+ * partition of some topics from the beginning. `kafka-log.ts` implements it over the shared Kafka seam of
+ * `src/ingest/`; tests and other transports can provide their own.
  */
 export interface LogMessage {
   key?: string;

@@ -1,6 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { decodeLabel, type LabelEvent } from './label-codec.ts';
 import { decodeLinkBatch, encodeLinkBatch, type LinkRecord } from './link-codec.ts';
 import type { ConsumedMessage, ReplicationLog } from './replication-log.ts';
+
+/**
+ * A replica id unique per process start: `<instanceId>.<random>`. The configured instance id alone is not enough
+ * (a container restarts with the same host name and pid) and a restarted instance must not skip the links its
+ * previous incarnation published, since its graph starts empty.
+ */
+export function replicaId(instanceId: string): string {
+  return `${instanceId}.${randomUUID().slice(0, 8)}`;
+}
 
 /** What a replica applies: the graph core implements it. */
 export interface ReplicaTarget {
@@ -11,7 +21,7 @@ export interface ReplicaTarget {
 export interface GraphReplicatorOptions {
   log: ReplicationLog;
   target: ReplicaTarget;
-  /** Unique per process incarnation: batches carrying it are skipped (they were applied locally). */
+  /** From `replicaId()`: unique per process start; batches carrying it are skipped (they were applied locally). */
   instanceId: string;
   linksTopic: string;
   labelsTopic: string;

@@ -12,6 +12,11 @@ export interface GraphStageOptions {
   /** Edges not seen for this long (event time) are removed. */
   horizonMs: number;
   degreeLimits?: Partial<DegreeLimits>;
+  /**
+   * Queue each checked event for `drainOutgoingLinks` (default true). Set false when nothing publishes them
+   * (a single instance, a backtest): the queue would only grow.
+   */
+  queueOutgoingLinks?: boolean;
 }
 
 /**
@@ -34,6 +39,7 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
   const checks = new GraphChecks(graph);
   const ev = new EventLinks();
   const rules = options.rules;
+  const queue = options.queueOutgoingLinks !== false;
   let outgoing: PaymentEvent[] = [];
   const none: Reason[] = [];
 
@@ -57,7 +63,7 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
         }
         out[i] = reasons === none ? [] : reasons;
         graph.recordLink(event);
-        outgoing.push(event);
+        if (queue) outgoing.push(event);
       }
       return out;
     },

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { GraphReplicator, createKafkajsLog, importLabels, loadGraphRules } from '../../src/graph/index.ts';
+import { GraphReplicator, createKafkaReplicationLog, importLabels, loadGraphRules, replicaId } from '../../src/graph/index.ts';
+import { createKafka } from '../../src/ingest/index.ts';
+import { createLogger } from '../../src/log.ts';
 import { createGraphCore } from '../../src/graph/stage.ts';
 import { DAY, T0, pay } from './helpers.ts';
 
@@ -19,10 +21,11 @@ const rules = loadGraphRules(fileURLToPath(new URL('../../graph-rules', import.m
 const open: GraphReplicator[] = [];
 
 function replica(name: string) {
-  const instanceId = `${name}-${run}`;
+  const instanceId = replicaId(`${name}-${run}`);
   const core = createGraphCore({ rules, horizonMs: 90 * DAY });
   const skips: string[] = [];
-  const log = createKafkajsLog({ brokers, clientId: `test-graph-${instanceId}`, groupId: `test-graph-${instanceId}` });
+  const kafka = createKafka({ brokers, clientId: `test-graph-${instanceId}`, logger: createLogger('silent') });
+  const log = createKafkaReplicationLog({ kafka, groupId: `test-graph-${instanceId}` });
   const rep = new GraphReplicator({ log, target: core, instanceId, linksTopic, labelsTopic, onSkip: (where, reason) => skips.push(`${where}: ${reason}`) });
   open.push(rep);
   return { core, rep, skips, log };

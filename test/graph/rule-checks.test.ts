@@ -15,8 +15,19 @@ const only = (id: string): GraphRule[] => {
 const core = (rules: GraphRule[]) => createGraphCore({ rules, horizonMs: 90 * DAY });
 const checkOne = (c: ReturnType<typeof core>, event: PaymentEvent) => c.check([event], [{}])[0]!;
 
-test('all five shipped rules load with their ids', () => {
-  assert.deepEqual(shipped.map((r) => r.id).sort(), ['graph.compromised_terminal', 'graph.cycle', 'graph.fan_in_mule', 'graph.near_fraud', 'graph.shared_entity_flagged']);
+test('the shipped rules load with their ids; only near_fraud_money is in shadow', () => {
+  assert.deepEqual(shipped.map((r) => r.id).sort(), ['graph.compromised_terminal', 'graph.cycle', 'graph.fan_in_mule', 'graph.near_fraud', 'graph.near_fraud_money', 'graph.shared_entity_flagged']);
+  assert.deepEqual(shipped.filter((r) => r.shadow).map((r) => r.id), ['graph.near_fraud_money']);
+});
+
+test('near_fraud_money (shadow): paying a fraud account within 30 days gives a shadow reason naming it', () => {
+  const c = core(only('graph.near_fraud_money'));
+  c.applyLabel(label('account:F', 'fraud', T0, 'analyst x', 'mule'));
+  c.check([pay({ account: 'P', beneficiary: 'F', ts: T0 })], [{}]);
+  assert.deepEqual(checkOne(c, pay({ account: 'P', ts: T0 + DAY })), [
+    { rule: 'graph.near_fraud_money', score: 30, shadow: true, detail: 'payer within 1 payment of a fraud account: account:P → account:F (fraud, by analyst x, 2026-11-20: mule)' },
+  ]);
+  assert.deepEqual(checkOne(c, pay({ account: 'P', ts: T0 + 31 * DAY })), [], 'outside 30d');
 });
 
 test('near_fraud: a new account paying from a fraud account’s device is hit and the reason names the path and label', () => {
@@ -191,4 +202,11 @@ test('compromised_terminal counts the same whether it scans the terminal’s edg
     const [r] = checkOne(c, pay({ account: 'p', card: 'N', terminal: 'T', ts: T0 + DAY }));
     assert.match(r!.detail, /served 3 fraud-labelled cards/, `extra ${extraCards}`);
   }
+});
+
+test('queueOutgoingLinks: false records links locally but queues nothing to publish', () => {
+  const c = createGraphCore({ rules: [], horizonMs: DAY, queueOutgoingLinks: false });
+  c.check([pay({ account: 'A', device: 'D', ts: T0 })], [{}]);
+  assert.deepEqual(c.drainOutgoingLinks(), []);
+  assert.ok(c.graph.graph.hasUndirectedEdge('account:A', 'device:D'));
 });
