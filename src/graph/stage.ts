@@ -17,11 +17,17 @@ export interface GraphStageOptions {
    * (a single instance, a backtest): the queue would only grow.
    */
   queueOutgoingLinks?: boolean;
+  /**
+   * How many recent event ids are remembered so that a batch checked again (a retry after a failure further down)
+   * does not record and publish its links twice. Default 65536.
+   */
+  recentIds?: number;
 }
 
 /**
  * The graph stage with its replication hooks. `check` judges each event against the graph as it was before the
- * event, then records the event's links locally (batch order) and queues them for `drainOutgoingLinks`.
+ * event, then records the event's links locally (batch order) and queues them for `drainOutgoingLinks`. An event id
+ * seen recently is judged again but not recorded again (batch retries are idempotent).
  */
 export interface GraphStageCore {
   check(events: readonly PaymentEvent[], features: readonly FeatureValues[]): Reason[][];
@@ -40,6 +46,20 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
   const ev = new EventLinks();
   const rules = options.rules;
   const queue = options.queueOutgoingLinks !== false;
+  const recentSize = Math.max(1, options.recentIds ?? 65_536);
+  const recent = new Set<string>();
+  const ring = new Array<string | undefined>(recentSize);
+  let ringPos = 0;
+  /** True the first time an event id is seen (within the last `recentSize` ids). */
+  const firstSighting = (id: string): boolean => {
+    if (recent.has(id)) return false;
+    const evicted = ring[ringPos];
+    if (evicted !== undefined) recent.delete(evicted);
+    ring[ringPos] = id;
+    ringPos = (ringPos + 1) % recentSize;
+    recent.add(id);
+    return true;
+  };
   let outgoing: PaymentEvent[] = [];
   const none: Reason[] = [];
 
@@ -62,6 +82,7 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
           }
         }
         out[i] = reasons === none ? [] : reasons;
+        if (!firstSighting(event.id)) continue;
         graph.recordLink(event);
         if (queue) outgoing.push(event);
       }

@@ -210,3 +210,18 @@ test('queueOutgoingLinks: false records links locally but queues nothing to publ
   assert.deepEqual(c.drainOutgoingLinks(), []);
   assert.ok(c.graph.graph.hasUndirectedEdge('account:A', 'device:D'));
 });
+
+test('a batch checked again (retry) is judged again but its links are recorded and queued once', () => {
+  const c = createGraphCore({ rules: only('graph.near_fraud'), horizonMs: DAY, recentIds: 4 });
+  c.applyLabel(label('account:A', 'fraud'));
+  const batch = [pay({ account: 'A', device: 'D', ts: T0 }), pay({ account: 'B', device: 'D', ts: T0 + 1 })];
+  const first = c.check(batch, [{}, {}]);
+  const again = c.check(batch, [{}, {}]);
+  assert.deepEqual(again, first);
+  assert.equal(c.drainOutgoingLinks().length, 2);
+  assert.equal(c.graph.graph.getEdgeAttributes(c.graph.graph.undirectedEdge('account:A', 'device:D')!).count, 1);
+  // Once the id fell out of the recent window (4 ids), it counts as new again.
+  c.check([1, 2, 3, 4].map((i) => pay({ account: `x${i}`, ts: T0 + 2 })), [{}, {}, {}, {}]);
+  c.check([batch[0]!], [{}]);
+  assert.equal(c.graph.graph.getEdgeAttributes(c.graph.graph.undirectedEdge('account:A', 'device:D')!).count, 2);
+});
