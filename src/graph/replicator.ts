@@ -12,6 +12,9 @@ export function replicaId(instanceId: string): string {
   return `${instanceId}.${randomUUID().slice(0, 8)}`;
 }
 
+/** At most ~1,500 bytes per link (six 256-character ids): 500 links stay under 1 MB. */
+const LINKS_PER_MESSAGE = 500;
+
 /** What a replica applies: the graph core implements it. */
 export interface ReplicaTarget {
   applyLinks(links: readonly LinkRecord[]): void;
@@ -80,11 +83,18 @@ export class GraphReplicator {
     });
   }
 
-  /** Publishes one batch's links as one message keyed by the instance id. */
+  /**
+   * Publishes a batch's links keyed by the instance id, one message per LINKS_PER_MESSAGE links (a message stays
+   * well under Kafka's 1 MB default), in one publish call.
+   */
   async publishLinks(links: readonly LinkRecord[]): Promise<void> {
     if (links.length === 0) return;
-    const value = encodeLinkBatch(this.options.instanceId, links);
-    await this.options.log.publish(this.options.linksTopic, [{ key: this.options.instanceId, value }]);
+    const key = this.options.instanceId;
+    const messages = [];
+    for (let i = 0; i < links.length; i += LINKS_PER_MESSAGE) {
+      messages.push({ key, value: encodeLinkBatch(key, links.length <= LINKS_PER_MESSAGE ? links : links.slice(i, i + LINKS_PER_MESSAGE)) });
+    }
+    await this.options.log.publish(this.options.linksTopic, messages);
   }
 
   stats(): ReplicatorStats {

@@ -95,6 +95,11 @@ test('two replicas on different partitions see each other’s links and all labe
 test('a replica started later replays both topics, skips bad messages with a reason, and is caught up only after', async () => {
   const writer = replica('writer');
   await writer.rep.publishLinks([pay({ account: 'W', card: 'K', terminal: 'T', ts: T0 + 1 })]);
+  // 1,200 links go out as three messages of at most 500.
+  const messagesOnLinks = async () => (await writer.log.offsets(linksTopic)).reduce((n, p) => n + p.high - p.low, 0);
+  const before = await messagesOnLinks();
+  await writer.rep.publishLinks(Array.from({ length: 1_200 }, (_, i) => pay({ account: `bulk-${i}`, ip: 'ip-bulk', ts: T0 + 2 })));
+  assert.equal((await messagesOnLinks()) - before, 3);
   await writer.log.publish(linksTopic, [{ key: 'x', value: Buffer.from('not msgpack') }]);
   await writer.log.publish(labelsTopic, [{ key: 'card:K', value: Buffer.from('{"entity":"card:K","label":"stolen","by":"x","at":1}') }]);
   await writer.log.publish(labelsTopic, [{ key: 'card:K', value: Buffer.from('{"entity":"card:K","label":"fraud","by":"issuer","at":1}') }]);
@@ -108,6 +113,8 @@ test('a replica started later replays both topics, skips bad messages with a rea
   const g = late.core.graph;
   assert.ok(g.graph.hasUndirectedEdge('account:A', 'device:D') && g.graph.hasUndirectedEdge('account:B', 'device:D'));
   assert.ok(g.graph.hasUndirectedEdge('card:K', 'terminal:T'));
+  assert.equal(g.graph.degree('ip:ip-bulk'), 500, 'the bulk links arrived, up to the ip degree limit');
+  assert.equal(late.rep.stats().linksApplied, 1 + 1 + 1 + 1_200);
   assert.equal(g.labelOf('account:A')?.label, 'fraud');
   assert.equal(g.labelOf('card:K')?.by, 'issuer');
   assert.equal(late.rep.stats().skipped, 2);
