@@ -112,6 +112,7 @@ const ev = new EventLinks();
 const probeEvents = Array.from({ length: probes }, () => nextEvent(events++));
 const emptyNs = new Float64Array(probes);
 const allNs = new Float64Array(probes);
+const recordNs = new Float64Array(probes);
 const perRuleNs = rules.map(() => new Float64Array(probes));
 const hits = rules.map(() => 0);
 for (let i = 0; i < 2_000; i++) for (const r of rules) checks.run(r.params, ev.reset(probeEvents[i % 100]!)); // warm-up
@@ -128,12 +129,16 @@ for (let i = 0; i < probes; i++) {
     perRuleNs[r]![i] = Number(process.hrtime.bigint() - rt);
   }
   allNs[i] = Number(process.hrtime.bigint() - t);
+  t = process.hrtime.bigint();
   graph.recordLink(e);
+  recordNs[i] = Number(process.hrtime.bigint() - t);
 }
 const all = quantiles(allNs);
 const empty = quantiles(emptyNs);
 console.log(`check per event, ${rules.length} shipped rules, ${probes} events: p50 ${all.p50.toFixed(1)} µs, p99 ${all.p99.toFixed(1)} µs, mean ${all.mean.toFixed(1)} µs`);
 console.log(`baseline empty-rules pass (event preparation only): p50 ${empty.p50.toFixed(2)} µs, p99 ${empty.p99.toFixed(2)} µs; ratio p50 ${(all.p50 / empty.p50).toFixed(0)}x`);
+const rec = quantiles(recordNs);
+console.log(`recording the event's links after its check: p50 ${rec.p50.toFixed(1)} µs, p99 ${rec.p99.toFixed(1)} µs`);
 rules.forEach((r, i) => {
   const q = quantiles(perRuleNs[i]!);
   console.log(`  ${r.id.padEnd(28)} p50 ${q.p50.toFixed(1).padStart(6)} µs  p99 ${q.p99.toFixed(1).padStart(7)} µs  hits ${hits[i]}`);
