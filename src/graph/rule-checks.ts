@@ -54,6 +54,7 @@ export class GraphChecks {
   private readonly queue: string[] = [];
   private readonly depth: number[] = [];
   private readonly seen = new Set<string>();
+  private readonly flaggedScratch = new Map<string, string>();
 
   constructor(private readonly graph: EntityGraph) {}
 
@@ -172,7 +173,8 @@ export class GraphChecks {
     this.forEachLink(ev.payer, ev, (kind, other, last) => {
       if (last >= from && p.via.includes(kind)) entities.add(other);
     });
-    const flagged = new Map<string, string>();
+    const flagged = this.flaggedScratch;
+    flagged.clear();
     const g = this.graph.graph;
     for (const entity of entities) {
       if (this.graph.isSaturated(entity)) continue;
@@ -184,12 +186,12 @@ export class GraphChecks {
     }
     if (flagged.size < p.minAccounts) return undefined;
     const paths: string[] = [];
+    let firstEntity = '';
     for (const [account, entity] of flagged) {
       if (paths.length === MAX_NAMED) break;
+      if (firstEntity === '') firstEntity = entity;
       paths.push(formatPath([ev.payer, entity, account], ['-', '-', '-']) + formatLabel(this.graph.labelOf(account)!));
     }
-    const [firstAccount, firstEntity] = flagged.entries().next().value as [string, string];
-    void firstAccount;
     return { payer: ev.payer, count: flagged.size, paths: paths.join('; ') + (flagged.size > MAX_NAMED ? '; …' : ''), path: paths[0]!, entity: firstEntity };
   }
 
