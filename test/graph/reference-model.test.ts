@@ -111,3 +111,98 @@ test('property: the flagged-neighbour index equals a brute-force scan after rand
   }
   assert.ok(g.stats().prunedEdges > 0, 'pruning happened');
 });
+
+/** Edges as a brute-force model sees them: straight from the list of payments. */
+class EventModel {
+  readonly pays = new Map<string, { first: number; last: number }>();
+  readonly links = new Map<string, number>(); // `entity|account` → last seen
+  record(e: PaymentEvent): void {
+    if (e.beneficiary && e.beneficiary !== e.account) {
+      const key = `${e.account}>${e.beneficiary}`;
+      const edge = this.pays.get(key);
+      this.pays.set(key, { first: Math.min(edge?.first ?? Infinity, e.ts), last: Math.max(edge?.last ?? -Infinity, e.ts) });
+    }
+    for (const [kind, value] of [['device', e.device], ['card', e.card], ['ip', e.ip]] as const) {
+      if (value === undefined) continue;
+      const key = `${kind}:${value}|${e.account}`;
+      this.links.set(key, Math.max(this.links.get(key) ?? -Infinity, e.ts));
+    }
+  }
+  /** Is there a time-ordered chain of payments from → … → to with at most maxEdges payments, all within [since, ts]? */
+  chain(from: string, to: string, maxEdges: number, since: number, ts: number): boolean {
+    const walk = (node: string, notBefore: number, used: number, visited: Set<string>): boolean => {
+      if (used === maxEdges) return false;
+      for (const [key, e] of this.pays) {
+        const [a, b] = key.split('>') as [string, string];
+        if (a !== node || visited.has(b)) continue;
+        const at = Math.max(notBefore, e.first);
+        if (at > e.last || at > ts) continue;
+        if (b === to) return true;
+        if (walk(b, at, used + 1, new Set([...visited, b]))) return true;
+      }
+      return false;
+    };
+    return walk(from, since, 0, new Set([from]));
+  }
+}
+
+test('property: cycle, fan_in and shared_entity agree with brute force over the list of payments', () => {
+  const rules = parseGraphRules(
+    `
+- { id: graph.c, kind: cycle, score: 1, reason: "{hops}", params: { maxHops: 4, window: 50ms, maxVisited: 100000 } }
+- { id: graph.f, kind: fan_in, score: 1, reason: "{count}", params: { minPayers: 3, window: 40ms } }
+- { id: graph.s, kind: shared_entity, score: 1, reason: "{count}", params: { via: [device, card], labels: [fraud], minAccounts: 2, window: 60ms } }
+`,
+    'p.yaml',
+  );
+  let hits = { 'graph.c': 0, 'graph.f': 0, 'graph.s': 0 } as Record<string, number>;
+  for (let run = 0; run < 40; run++) {
+    const rand = prng(run * 104_729 + 1);
+    const core = createGraphCore({ rules, horizonMs: 1e9 });
+    const model = new EventModel();
+    const fraud = new Set<string>();
+    let ts = 1_000;
+    for (let i = 0; i < 150; i++) {
+      ts += rand(4);
+      if (rand(8) === 0) {
+        const account = `a${rand(10)}`;
+        const kind = rand(3) === 0 ? 'legit' : 'fraud';
+        core.applyLabel(label(`account:${account}`, kind, ts));
+        if (kind === 'fraud') fraud.add(account);
+        else fraud.delete(account);
+        continue;
+      }
+      const e = pay({ account: `a${rand(10)}`, ts: ts - rand(6), type: rand(5) === 0 ? 'cash_out' : 'transfer' });
+      if (rand(3) > 0) e.beneficiary = `a${rand(10)}`;
+      if (rand(3) === 0) e.device = `d${rand(4)}`;
+      if (rand(4) === 0) e.card = `c${rand(4)}`;
+      const [reasons] = core.check([e], [{}]);
+      const got = new Map(reasons!.map((r) => [r.rule, r.detail]));
+
+      const closes = e.beneficiary !== undefined && e.beneficiary !== e.account && model.chain(e.beneficiary, e.account, 3, e.ts - 50, e.ts);
+      assert.equal(got.has('graph.c'), closes, `run ${run} event ${i} cycle: ${JSON.stringify(e)}`);
+
+      const paysOut = e.beneficiary !== undefined || e.type === 'cash_out';
+      const payers = [...model.pays].filter(([k, v]) => k.endsWith(`>${e.account}`) && v.last >= e.ts - 40).length;
+      assert.equal(got.get('graph.f'), paysOut && payers >= 3 ? String(payers) : undefined, `run ${run} event ${i} fan_in`);
+
+      const mine = new Set<string>();
+      for (const [kind, value] of [['device', e.device], ['card', e.card]] as const) if (value !== undefined) mine.add(`${kind}:${value}`);
+      for (const [key, last] of model.links) {
+        const [entity, account] = key.split('|') as [string, string];
+        if (account === e.account && last >= e.ts - 60) mine.add(entity);
+      }
+      const flagged = new Set<string>();
+      for (const [key, last] of model.links) {
+        const [entity, account] = key.split('|') as [string, string];
+        if (mine.has(entity) && account !== e.account && fraud.has(account) && last >= e.ts - 60) flagged.add(account);
+      }
+      assert.equal(got.get('graph.s'), flagged.size >= 2 ? String(flagged.size) : undefined, `run ${run} event ${i} shared_entity`);
+
+      for (const r of reasons!) hits[r.rule]!++;
+      model.record(e);
+    }
+  }
+  for (const [rule, n] of Object.entries(hits)) assert.ok(n > 0, `${rule} was hit at least once across runs (${JSON.stringify(hits)})`);
+  hits = {};
+});
