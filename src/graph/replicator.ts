@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DependencyUnavailableError, ErrorCodes } from '../errors.ts';
 import { decodeLabel, type LabelEvent } from './label-codec.ts';
 import { decodeLinkBatch, encodeLinkBatch, type LinkRecord } from './link-codec.ts';
 import type { ConsumedMessage, ReplicationLog } from './replication-log.ts';
@@ -75,7 +76,10 @@ export class GraphReplicator {
   waitUntilCaughtUp(timeoutMs: number): Promise<void> {
     if (this.caughtUp) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`graph replica not caught up after ${timeoutMs} ms (${this.pending.size} partitions behind)`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new DependencyUnavailableError(ErrorCodes.KAFKA_UNAVAILABLE, `graph replica not caught up after ${timeoutMs} ms (${this.pending.size} partitions behind)`)),
+        timeoutMs,
+      );
       this.waiters.push(() => {
         clearTimeout(timer);
         resolve();
