@@ -9,8 +9,6 @@ export type TemplateVars = Record<string, string | number>;
 
 const MAX_EVENT_LINKS = 6;
 const MAX_NAMED = 3;
-/** How many payments back from the closing payer the cycle check looks before its forward search. */
-const BACKWARD_DEPTH = 2;
 
 /**
  * One event as the checks see it: its payer and the links it is about to add (checked as if already in the graph,
@@ -59,7 +57,6 @@ export class GraphChecks {
   private readonly flaggedScratch = new Map<string, string>();
   private readonly bestHops = new Map<string, number>();
   private readonly bestAt = new Map<string, number>();
-  private readonly nearDist = new Map<string, number>();
 
   constructor(private readonly graph: EntityGraph) {}
 
@@ -243,13 +240,8 @@ export class GraphChecks {
     const stack: string[] = [start];
     let budget = p.maxVisited;
     const maxChain = p.maxHops - 1;
-    // Meet in the middle: the accounts that can pay P within BACKWARD_DEPTH payments (ignoring time order, so a
-    // lower bound). A node that must reach P in that many payments or fewer but is not among them is not expanded.
-    const near = this.nearTarget(target, from, Math.min(BACKWARD_DEPTH, maxChain), p.maxVisited);
     const search = (node: string, notBefore: number, hops: number): boolean => {
       if (hops >= maxChain || budget <= 0 || (hops > 0 && this.graph.isSaturated(node))) return false;
-      const left = maxChain - hops;
-      if (left <= BACKWARD_DEPTH && !((near.get(node) ?? Number.POSITIVE_INFINITY) <= left)) return false;
       budget--;
       return g.someOutEdge(node, (_key, e: EdgeAttributes, _source, next) => {
         if (e.kind !== 'pay') return false;
@@ -272,28 +264,6 @@ export class GraphChecks {
     if (!search(start, from, 0)) return undefined;
     const nodes = [target, ...stack];
     return { payer: ev.payer, path: formatPath(nodes, nodes.map(() => '>')), hops: nodes.length - 1, window: formatDuration(p.windowMs) };
-  }
-
-  /** Breadth-first over incoming payments seen since `from`: account → fewest payments to `target` (≤ depth). */
-  private nearTarget(target: string, from: number, depth: number, budget: number): Map<string, number> {
-    const g = this.graph.graph;
-    const dist = this.nearDist;
-    dist.clear();
-    dist.set(target, 0);
-    const queue = this.queue;
-    queue.length = 0;
-    queue.push(target);
-    for (let qi = 0; qi < queue.length && dist.size < budget; qi++) {
-      const node = queue[qi]!;
-      const d = dist.get(node)!;
-      if (d >= depth || (qi > 0 && this.graph.isSaturated(node))) continue;
-      g.forEachInEdge(node, (_key, e: EdgeAttributes, source) => {
-        if (e.kind !== 'pay' || e.last < from || dist.has(source)) return;
-        dist.set(source, d + 1);
-        queue.push(source);
-      });
-    }
-    return dist;
   }
 
   /** The event's anchor entity (e.g. its terminal) is linked within the window to ≥ minCount labelled neighbours. */
