@@ -9,6 +9,8 @@ export interface KafkaReplicationLogOptions {
   /** Prefix of this replica's consumer groups (one per topic); must be unique per replica so each reads everything. */
   groupId: string;
   fetchMaxBytes?: number;
+  /** Consumer session timeout (config VIGIL_SESSION_TIMEOUT_MS). Default 10 s. */
+  sessionTimeoutMs?: number;
   /** Delete the replica's consumer groups on close (they are single-use). Default true. */
   deleteGroupsOnClose?: boolean;
 }
@@ -64,6 +66,7 @@ export function createKafkaReplicationLog(options: KafkaReplicationLogOptions): 
           fromBeginning: true,
           maxBytes: options.fetchMaxBytes ?? 8 * 1024 * 1024,
           partitionsConsumedConcurrently: 1,
+          sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
         });
         consumers.push(consumer);
         groups.push(groupId);
