@@ -87,7 +87,7 @@ export class GraphChecks {
     }
     const g = this.graph.graph;
     if (!g.hasNode(node)) return;
-    g.someEdge(node, (_key, e: EdgeAttributes, source, target) =>
+    g.findEdge(node, (_key, e: EdgeAttributes, source, target) =>
       source === node ? visit(e.kind, target, e.last, e.kind === 'pay' ? '>' : '-') === true : visit(e.kind, source, e.last, e.kind === 'pay' ? '<' : '-') === true,
     );
   }
@@ -243,7 +243,8 @@ export class GraphChecks {
     const search = (node: string, notBefore: number, hops: number): boolean => {
       if (hops >= maxChain || budget <= 0 || (hops > 0 && this.graph.isSaturated(node))) return false;
       budget--;
-      return g.someOutEdge(node, (_key, e: EdgeAttributes, _source, next) => {
+      // findOutEdge, not someOutEdge: the latter wraps every callback in another closure.
+      return g.findOutEdge(node, (_key, e: EdgeAttributes, _source, next) => {
         if (e.kind !== 'pay') return false;
         const at = Math.max(notBefore, e.first);
         if (at > e.last || at > event.ts) return false;
@@ -259,7 +260,7 @@ export class GraphChecks {
         if (search(next, at, hops + 1)) return true;
         stack.pop();
         return false;
-      });
+      }) !== undefined;
     };
     if (!search(start, from, 0)) return undefined;
     const nodes = [target, ...stack];
