@@ -1,7 +1,7 @@
 /**
  * Graph stage bench: per-event check time (p50/p99) on a graph of ~1M edges, and memory per million edges.
- * Baselines in the same run: an empty-rules pass (event preparation only) and the raw graphology cost of the
- * same nodes and edges without our attributes.
+ * Baselines in the same run: an empty-rules pass (event preparation only), a raw graphology scan of the payer's
+ * neighbours, and the raw graphology memory of the same nodes and edges without our attributes.
  *
  *   node --expose-gc --import tsx bench/graph.bench.ts [targetEdges=1000000] [probeEvents=20000]
  */
@@ -111,6 +111,11 @@ const checks = new GraphChecks(graph);
 const ev = new EventLinks();
 const probeEvents = Array.from({ length: probes }, () => nextEvent(events++));
 const emptyNs = new Float64Array(probes);
+const scanNs = new Float64Array(probes);
+let scanned = 0;
+const countNeighbour = () => {
+  scanned++;
+};
 const allNs = new Float64Array(probes);
 const recordNs = new Float64Array(probes);
 const perRuleNs = rules.map(() => new Float64Array(probes));
@@ -121,6 +126,9 @@ for (let i = 0; i < probes; i++) {
   let t = process.hrtime.bigint();
   ev.reset(e);
   emptyNs[i] = Number(process.hrtime.bigint() - t);
+  t = process.hrtime.bigint();
+  if (graph.graph.hasNode(ev.payer)) graph.graph.forEachNeighbor(ev.payer, countNeighbour);
+  scanNs[i] = Number(process.hrtime.bigint() - t);
   t = process.hrtime.bigint();
   ev.reset(e);
   for (let r = 0; r < rules.length; r++) {
@@ -137,6 +145,8 @@ const all = quantiles(allNs);
 const empty = quantiles(emptyNs);
 console.log(`check per event, ${rules.length} shipped rules, ${probes} events: p50 ${all.p50.toFixed(1)} µs, p99 ${all.p99.toFixed(1)} µs, mean ${all.mean.toFixed(1)} µs`);
 console.log(`baseline empty-rules pass (event preparation only): p50 ${empty.p50.toFixed(2)} µs, p99 ${empty.p99.toFixed(2)} µs; ratio p50 ${(all.p50 / empty.p50).toFixed(0)}x`);
+const scan = quantiles(scanNs);
+console.log(`baseline raw graphology scan of the payer's neighbours: p50 ${scan.p50.toFixed(2)} µs, p99 ${scan.p99.toFixed(2)} µs (${(scanned / probes).toFixed(1)} neighbours on average); ratio p50 ${(all.p50 / scan.p50).toFixed(0)}x`);
 const rec = quantiles(recordNs);
 console.log(`recording the event's links after its check: p50 ${rec.p50.toFixed(1)} µs, p99 ${rec.p99.toFixed(1)} µs`);
 rules.forEach((r, i) => {
