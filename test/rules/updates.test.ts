@@ -39,7 +39,7 @@ test('a rule set published on the rules-updates topic (real broker) is applied; 
   await writeFile(join(badDir, 'r.yaml'), 'rules: 3\n');
   await assert.rejects(publishRuleSet(producer, topic, badDir), /RULES_INVALID|rule set invalid/);
 
-  const consumer = createBatchConsumer(kafka, { groupId: uniqueName('rules-follow'), topic, fromBeginning: true, maxBytes: 1 << 20, partitionsConsumedConcurrently: 1 });
+  const consumer = createBatchConsumer(kafka, { groupId: uniqueName('rules-follow'), topic, fromBeginning: true, maxBytes: 1 << 20, partitionsConsumedConcurrently: 1, sessionTimeoutMs: 10_000 });
   t.after(() => consumer.stop());
   await followRulesUpdates(consumer, engine);
   await Promise.race([three, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${results.length} updates seen`)), 30_000))]);
