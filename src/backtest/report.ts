@@ -67,6 +67,14 @@ function chartHtml(r: BacktestReport): string {
   const line = days.map((d, i) => `${(L + (i + 0.5) * bw).toFixed(1)},${y2(d.precision).toFixed(1)}`).join(' ');
   const step = Math.max(1, Math.ceil(n / 12));
   const labels = days.map((d, i) => (i % step === 0 ? `<text x="${(L + i * bw).toFixed(1)}" y="${H - B + 16}" font-size="10">${d.day.slice(5)}</text>` : '')).join('');
+  const ticks = [0, 0.25, 0.5, 0.75, 1]
+    .map((f) => `<line x1="${L}" y1="${y2(f).toFixed(1)}" x2="${W - R}" y2="${y2(f).toFixed(1)}" stroke="#ddd"/>` +
+      `<text x="${L - 6}" y="${(y2(f) + 4).toFixed(1)}" font-size="10" text-anchor="end" fill="#3182bd">${Math.round(maxAlerts * f)}</text>` +
+      `<text x="${W - R + 6}" y="${(y2(f) + 4).toFixed(1)}" font-size="10" fill="#e6550d">${f.toFixed(2)}</text>`)
+    .join('');
+  // the evaluated test days are shaded
+  const testDays = new Set(r.handbook?.cardPrecision100.perDay.map((d) => d.day) ?? []);
+  const shade = days.map((d, i) => (testDays.has(d.day) ? `<rect x="${(L + i * bw).toFixed(1)}" y="${T}" width="${bw.toFixed(1)}" height="${H - T - B}" fill="#fdd0a2" opacity="0.5"><title>test day ${d.day}</title></rect>` : '')).join('');
   const cp = r.handbook ? `<p>Card Precision@100 on the test week: <b>${r.handbook.cardPrecision100.mean.toFixed(3)}</b> (best published baseline 0.291, logistic regression; perfect ≈ 0.40).</p>` : '';
   return `<!doctype html><html><head><meta charset="utf-8"><title>Vigil backtest — ${r.dataset.kind}</title></head>
 <body style="font-family:sans-serif"><h1>Vigil backtest — ${r.dataset.kind}</h1>
@@ -74,9 +82,9 @@ function chartHtml(r: BacktestReport): string {
 <svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
 <line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>
 <line x1="${W - R}" y1="${T}" x2="${W - R}" y2="${H - B}" stroke="#333"/>
-<text x="5" y="${T - 10}" font-size="12" fill="#3182bd">alerts / day (max ${maxAlerts})</text>
+<text x="5" y="${T - 10}" font-size="12" fill="#3182bd">alerts / day (review + block)</text>
 <text x="${W - R - 120}" y="${T - 10}" font-size="12" fill="#e6550d">alert precision (0–1)</text>
-${bars}<polyline points="${line}" fill="none" stroke="#e6550d" stroke-width="1.5"/>${labels}
+${ticks}${shade}${bars}<polyline points="${line}" fill="none" stroke="#e6550d" stroke-width="1.5"/>${labels}
 </svg></body></html>
 `;
 }
