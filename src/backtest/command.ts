@@ -96,6 +96,7 @@ export async function backtestCommand(argv: readonly string[], factories: Backte
     labelDelayDays: delay / DAY_MS,
     events: result.events,
     labelsFedBack: result.labelsFedBack,
+    ruleHits: result.ruleHits,
     elapsedSeconds: result.elapsedMs / 1000,
     evaluation: { from: day(evalFrom), to: day(evalTo - 1), rocAuc: rocAuc(rows, evalFrom, evalTo), budgets: precisionRecallAtBudgets(rows, evalFrom, evalTo, [50, 100, 200, 500, 1000]) },
     ...(handbook && testStart !== undefined

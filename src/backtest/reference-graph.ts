@@ -20,7 +20,7 @@ export interface ReferenceGraphOptions {
 }
 
 /**
- * REFERENCE graph stage for backtests: only the compromised-terminal rule (`graph.compromised_terminal`):
+ * REFERENCE graph stage for backtests: one check, `graph.terminal_fraud_payments` (a stand-in for a payment-level compromised-terminal rule):
  * a terminal where ≥ minCards distinct cards had a fraud-labelled payment in the last `windowMs` of event time.
  * Score min(100, 30 + 5 · cards). Labels arrive through `applyLabel` when the backtest feeds them back (after
  * the delay), so the check only sees what analysts would know. Not the graph stage: no links, no replication.
@@ -53,7 +53,7 @@ export function createReferenceGraphStage(options: ReferenceGraphOptions = {}): 
         if (list.length < minCards) return [];
         const cards = new Set(list.map((x) => x.card)).size;
         if (cards < minCards) return [];
-        return [{ rule: 'graph.compromised_terminal', score: Math.min(100, 30 + 5 * cards), detail: `terminal:${e.terminal} had fraud-labelled payments from ${cards} cards in the last ${Math.round(windowMs / 86_400_000)} days` }];
+        return [{ rule: 'graph.terminal_fraud_payments', score: Math.min(100, 30 + 5 * cards), detail: `terminal:${e.terminal} had fraud-labelled payments from ${cards} cards in the last ${Math.round(windowMs / 86_400_000)} days` }];
       });
     },
     close: async () => {},

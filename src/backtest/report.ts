@@ -11,6 +11,8 @@ export interface BacktestReport {
   labelDelayDays: number;
   events: number;
   labelsFedBack: number;
+  /** Hits per rule id over the whole run. */
+  ruleHits: Record<string, number>;
   elapsedSeconds: number;
   evaluation: { from: string; to: string; rocAuc: number; budgets: BudgetResult[] };
   handbook?: { protocol: string; cardPrecision100: CardPrecisionResult; baselines: typeof HANDBOOK_BASELINES };
@@ -48,6 +50,9 @@ function markdown(r: BacktestReport): string {
   lines.push('| alerts / day | precision | recall |', '|---|---|---|');
   for (const b of r.evaluation.budgets) lines.push(`| ${b.budget} | ${pct(b.precision)} | ${pct(b.recall)} |`);
   lines.push('', `AUC ROC over the same days: ${pct(r.evaluation.rocAuc)}`, '');
+  lines.push('## Rule hits over the run', '', '| rule | hits |', '|---|---|');
+  for (const [rule, n] of Object.entries(r.ruleHits)) lines.push(`| ${rule} | ${n} |`);
+  lines.push('');
   lines.push('## Alerts per day (decisions review or block)', '', 'See chart.html for daily precision and alert volume.', '');
   lines.push('| day | payments | frauds | alerts | blocks | alert precision | fraud recall |', '|---|---|---|---|---|---|---|');
   for (const d of r.dailyAlerts) lines.push(`| ${d.day} | ${d.transactions} | ${d.frauds} | ${d.alerts} | ${d.blocks} | ${pct(d.precision)} | ${pct(d.recall)} |`);

@@ -47,6 +47,8 @@ export interface PipelineRunResult {
   events: number;
   labelsFedBack: number;
   rulesVersions: string[];
+  /** Hits per rule id over the run (graph rules and shadow rules included, shadow ones suffixed ` (shadow)`). */
+  ruleHits: Record<string, number>;
   elapsedMs: number;
 }
 
@@ -64,6 +66,7 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
   let pendingHead = 0;
   let labelsFedBack = 0;
   const versions = new Set<string>();
+  const ruleHits = new Map<string, number>();
   const batchSize = o.batchSize ?? 500;
   let batch: DatasetRecord[] = [];
   let events = 0;
@@ -89,6 +92,10 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
       const v = decisions[i]!;
       if (i === 0) versions.add(v.rulesVersion);
       rows.push(v.score, r.event.ts, r.event.card ?? r.event.account, r.fraud, v.decision);
+      for (const reason of v.reasons) {
+        const key = reason.shadow === true ? `${reason.rule} (shadow)` : reason.rule;
+        ruleHits.set(key, (ruleHits.get(key) ?? 0) + 1);
+      }
       text += `${r.txId},${v.score}\n`;
       if (r.fraud) {
         for (const entity of r.labelEntities) {
@@ -113,5 +120,5 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
   await flush();
   out.end();
   await once(out, 'finish');
-  return { rows, events, labelsFedBack, rulesVersions: [...versions], elapsedMs: Date.now() - started };
+  return { rows, events, labelsFedBack, rulesVersions: [...versions], ruleHits: Object.fromEntries([...ruleHits].sort((a, b) => b[1] - a[1])), elapsedMs: Date.now() - started };
 }
