@@ -115,3 +115,20 @@ test('AMLSim and IBM HI-Small rows map to the event contract with their labels',
   assert.equal(rows, 28_374);
   assert.equal(laundering, 185);
 });
+
+test('vigil replay (the command) parses its options, creates the topics and sends the slice', async (t) => {
+  const { replayCommand } = await import('../../src/replay/index.ts');
+  const kafka = testKafka();
+  const payments = uniqueName('replay-cmd');
+  const labels = uniqueName('replay-cmd-labels');
+  t.after(() => deleteTopics(kafka, [payments, labels]));
+  const out: string[] = [];
+  assert.equal(await replayCommand(['--dataset', HANDBOOK, '--rate', 'fast'], (l) => out.push(l)), 2);
+  assert.match(out.join('\n'), /--rate must be > 0/);
+  const code = await replayCommand(['--dataset', HANDBOOK, '--topic', payments, '--labels-topic', labels, '--from', '2018-04-01T10:17:00Z', '--limit', '40', '--label-delay', '1m', '--brokers', KAFKA_BROKERS.join(',')], (l) => out.push(l));
+  assert.equal(code, 0, out.join('\n'));
+  assert.match(out.at(-1)!, new RegExp(`^replayed 40 payments to ${payments} and 1 labels to ${labels}`));
+  const got = await collect(kafka, [payments, labels], (m) => m.length >= 41);
+  assert.equal(got.filter((m) => m.topic === payments).length, 40);
+  assert.deepEqual(got.filter((m) => m.topic === labels).map((m) => JSON.parse(m.value.toString()).entity), ['card:3774']);
+});
