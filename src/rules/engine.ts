@@ -95,12 +95,19 @@ export async function createRuleEngine(options: RuleEngineOptions): Promise<Relo
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => { timer = undefined; void reload('file'); }, options.debounceMs ?? 150);
     };
-    watchers.push(watch(options.dir, schedule));
-    try {
-      watchers.push(watch(join(options.dir, 'lists'), schedule));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    let listsWatched = false;
+    const watchLists = () => {
+      if (listsWatched) return;
+      try {
+        watchers.push(watch(join(options.dir, 'lists'), schedule));
+        listsWatched = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    };
+    // a lists/ folder created later is watched from the reload that follows its creation
+    watchers.push(watch(options.dir, () => { watchLists(); schedule(); }));
+    watchLists();
   }
 
   return {
