@@ -163,13 +163,14 @@ test('a lists/ folder created after start is watched too', async (t) => {
   const dir = await tempRules(t, { 'l.yaml': 'lists:\n  - id: stolen\n    action: block\n    field: card\n    values: [c-0]\n' });
   const engine = await createRuleEngine({ dir, watch: true, debounceMs: 20 });
   t.after(() => engine.close());
-  const first = waitFor(engine, (r) => r.ok && r.changed);
+  const blocks = (card: string) => engine.evaluate(event({ card }), {}, []).decision === 'block';
+  const first = waitFor(engine, (r) => r.ok && blocks('c-9'));
   await mkdir(join(dir, 'lists'));
   await writeFile(join(dir, 'lists', 'stolen.txt'), 'c-9\n');
   await writeAtomic(join(dir, 'l.yaml'), 'lists:\n  - id: stolen\n    action: block\n    field: card\n    file: lists/stolen.txt\n');
   await first;
   assert.equal(engine.evaluate(event({ card: 'c-9' }), {}, []).decision, 'block');
-  const second = waitFor(engine, (r) => r.ok && r.changed);
+  const second = waitFor(engine, (r) => r.ok && blocks('c-7'));
   await writeAtomic(join(dir, 'lists', 'stolen.txt'), 'c-7\n');
   await second;
   assert.equal(engine.evaluate(event({ card: 'c-9' }), {}, []).decision, 'allow');
