@@ -50,7 +50,6 @@ export function interpret(n: Node, e: PaymentEvent, f: FeatureValues, g: readonl
         case '!=': return numNe(x, y);
       }
     }
-    // falls through (unreachable: every comparison returns above)
     case 'in': {
       const x = interpret(n.arg, e, f, g) as number | string | undefined;
       let set = SETS.get(n);
