@@ -1,0 +1,176 @@
+import type { PaymentEvent } from '../ingest/event.ts';
+import type { FeatureValues } from '../rules/decision.ts';
+import { ConfigError, DependencyUnavailableError, ErrorCodes } from '../errors.ts';
+import type { FeatureStage } from './index.ts';
+import { entityTag, planFeatures, type EntityPlan } from './plan.ts';
+import { createRedisClient, nodeGroupOf, pingRedis, toRedisError, whenReady, withDeadline, type RedisClient } from './redis-client.ts';
+import type { FeatureSpecs } from './spec.ts';
+import { registerVelocityScript } from './velocity-script.ts';
+
+export interface RedisFeatureStageOptions {
+  /** `redis://host:port`, `redis-cluster://host:port,...`, or a client made by createRedisClient (not closed by the stage). */
+  redis: string | RedisClient;
+  specs: FeatureSpecs;
+  /** Events up to this much older than their entity's newest event are counted in their own bucket. Default 300000 (5 min). */
+  latenessMs?: number;
+  /** Prefix of every key; tests use a unique one. No braces. Default `vigil:`. */
+  keyPrefix?: string;
+  /** Wall-clock TTL refreshed on every write of an entity. Default longest window + lateness + 1 day. */
+  idleTtlMs?: number;
+  /** compute() and ping() reject with a retriable REDIS_UNAVAILABLE after this long. Default 2000. */
+  timeoutMs?: number;
+  /** Per-command timeout of a client created from a URL. Default 1000. */
+  commandTimeoutMs?: number;
+}
+
+/** Counters since start-up, for the lead's metrics. Per event, not per entity. */
+export interface FeatureStats {
+  batches: number;
+  events: number;
+  /** Pipelines sent: one per Redis node per batch. */
+  roundTrips: number;
+  /** Script calls: one per entity per batch. */
+  scriptCalls: number;
+  /** Events already counted (redelivered or replayed): their first features were returned. */
+  duplicates: number;
+  /** Events older than their entity's newest event but within the lateness: counted in their own bucket. */
+  lateWithin: number;
+  /** Events later than the lateness: counted at (newest - lateness). */
+  lateBeyond: number;
+  /** Events older than newest - lateness - longest window: not counted (their ids may be forgotten). */
+  stale: number;
+  /** Largest lateness seen, ms. */
+  maxLatenessMs: number;
+}
+
+export interface RedisFeatureStage extends FeatureStage {
+  /** Resolves when every Redis master answers; rejects with a retriable REDIS_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  stats(): Readonly<FeatureStats>;
+}
+
+interface Group {
+  plan: EntityPlan;
+  tag: string;
+  events: number[];
+}
+
+const FLAG_DUPLICATE = 1;
+const FLAG_WITHIN = 2;
+const FLAG_BEYOND = 4;
+const FLAG_STALE = 8;
+const STATUS_FLAGS: Readonly<Record<string, number>> = { n: 0, d: FLAG_DUPLICATE, w: FLAG_WITHIN, l: FLAG_BEYOND, s: FLAG_STALE };
+
+/** The velocity stage on Redis or a Redis Cluster: one pipelined script call per entity, one pipeline per node. */
+export function createRedisFeatureStage(options: RedisFeatureStageOptions): RedisFeatureStage {
+  const latenessMs = options.latenessMs ?? 300_000;
+  const keyPrefix = options.keyPrefix ?? 'vigil:';
+  const timeoutMs = options.timeoutMs ?? 2000;
+  if (!Number.isSafeInteger(latenessMs) || latenessMs < 0) throw new ConfigError('features.latenessMs', 'must be a non-negative integer');
+  if (/[{}]/.test(keyPrefix)) throw new ConfigError('features.keyPrefix', 'must not contain { or } (they make the cluster hash tag)');
+  const longest = Math.max(0, ...options.specs.features.map((spec) => spec.windowMs));
+  const idleTtlMs = options.idleTtlMs ?? longest + latenessMs + 86_400_000;
+  const plans = planFeatures(options.specs, { latenessMs, idleTtlMs });
+  const ownsClient = typeof options.redis === 'string';
+  const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? 1000 }) : options.redis;
+  const script = registerVelocityScript(client);
+  const counters: FeatureStats = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
+
+  async function run(events: readonly PaymentEvent[]): Promise<FeatureValues[]> {
+    await whenReady(client, timeoutMs);
+    const groups = new Map<string, Group>();
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as PaymentEvent;
+      for (const plan of plans) {
+        const tag = entityTag(plan, event);
+        if (tag === undefined) continue;
+        let group = groups.get(tag);
+        if (group === undefined) groups.set(tag, (group = { plan, tag, events: [] }));
+        group.events.push(i);
+      }
+    }
+    const byNode = new Map<string, Group[]>();
+    for (const group of groups.values()) {
+      const node = nodeGroupOf(client, keyPrefix + '{' + group.tag + '}');
+      const list = byNode.get(node);
+      if (list === undefined) byNode.set(node, [group]);
+      else list.push(group);
+    }
+    const replies = await Promise.all(
+      [...byNode.values()].map(async (list) => {
+        const pipeline = client.pipeline();
+        for (const group of list) {
+          const base = keyPrefix + '{' + group.tag + '}';
+          const argv = [...group.plan.header, String(group.events.length)];
+          for (const index of group.events) {
+            const event = events[index] as PaymentEvent;
+            argv.push(event.id, String(event.ts), String(event.amount));
+            for (const field of group.plan.distinctFields) argv.push(event[field] ?? '');
+          }
+          script.queue(pipeline, [base + ':c', base + ':i', base + ':r'], argv);
+        }
+        const results = await pipeline.exec();
+        if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
+        return { list, results };
+      }),
+    );
+
+    const features: FeatureValues[] = events.map(() => ({}));
+    const flags = new Uint8Array(events.length);
+    for (const { list, results } of replies) {
+      list.forEach((group, g) => {
+        const [error, reply] = results[g] ?? [new Error('missing pipeline reply'), null];
+        if (error) throw error;
+        const lines = reply as string[];
+        group.events.forEach((index, j) => {
+          const parts = (lines[j] as string).split(',');
+          flags[index]! |= STATUS_FLAGS[parts[0] as string] ?? 0;
+          const late = Number(parts[1]);
+          if (late > counters.maxLatenessMs) counters.maxLatenessMs = late;
+          const target = features[index] as FeatureValues;
+          for (const read of group.plan.reads) {
+            const value = Number(parts[read.output + 2]);
+            if (read.countOutput === undefined) target[read.name] = value;
+            else {
+              const count = Number(parts[read.countOutput + 2]);
+              target[read.name] = count === 0 ? 0 : value / count;
+            }
+          }
+        });
+      });
+    }
+    counters.batches++;
+    counters.events += events.length;
+    counters.roundTrips += byNode.size;
+    counters.scriptCalls += groups.size;
+    for (const flag of flags) {
+      if (flag & FLAG_DUPLICATE) counters.duplicates++;
+      if (flag & FLAG_STALE) counters.stale++;
+      else if (flag & FLAG_BEYOND) counters.lateBeyond++;
+      else if (flag & FLAG_WITHIN) counters.lateWithin++;
+    }
+    return features;
+  }
+
+  return {
+    featureNames: options.specs.features.map((spec) => spec.name),
+    async compute(events) {
+      if (events.length === 0) return [];
+      try {
+        return await withDeadline(run(events), timeoutMs);
+      } catch (error) {
+        throw toRedisError(error);
+      }
+    },
+    ping: () => pingRedis(client, timeoutMs),
+    stats: () => ({ ...counters }),
+    async close() {
+      if (!ownsClient) return;
+      try {
+        await client.quit();
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}
