@@ -23,6 +23,8 @@ export interface EntityPlan {
 export interface PlanOptions {
   latenessMs: number;
   idleTtlMs: number;
+  /** Ids (and the buckets' clamping horizon) are kept for max(longest window of the entity, this). */
+  dedupRetentionMs: number;
 }
 
 /** Groups feature specs by entity and lays out the script's windows and outputs. */
@@ -67,7 +69,7 @@ export function planFeatures(specs: FeatureSpecs, options: PlanOptions): EntityP
         }
       }
     });
-    const retention = Math.max(...features.map((spec) => spec.windowMs));
+    const retention = Math.max(options.dedupRetentionMs, ...features.map((spec) => spec.windowMs));
     const header = [String(options.latenessMs), String(retention), String(options.idleTtlMs), String(windows.length)];
     for (const window of windows) header.push(...window.split(':'));
     header.push(String(outputs.length));

@@ -15,6 +15,12 @@ export interface RedisFeatureStageOptions {
   latenessMs?: number;
   /** Prefix of every key; tests use a unique one. No braces. Default `vigil:`. */
   keyPrefix?: string;
+  /**
+   * Event ids are remembered (and a redelivery returns its first features) while they are no older than
+   * max(longest window of the entity, this) + lateness behind the entity's newest event. Raise it to replay a
+   * dataset longer than the longest window twice into the same keys. Default 0.
+   */
+  dedupRetentionMs?: number;
   /** Wall-clock TTL refreshed on every write of an entity. Default longest window + lateness + 1 day. */
   idleTtlMs?: number;
   /** compute() and ping() reject with a retriable REDIS_UNAVAILABLE after this long. Default 2000. */
@@ -37,7 +43,7 @@ export interface FeatureStats {
   lateWithin: number;
   /** Events later than the lateness: counted at (newest - lateness). */
   lateBeyond: number;
-  /** Events older than newest - lateness - longest window: not counted (their ids may be forgotten). */
+  /** Events older than newest - lateness - retention (longest window or dedupRetentionMs): not counted (their ids may be forgotten). */
   stale: number;
   /** Largest lateness seen, ms. */
   maxLatenessMs: number;
@@ -69,8 +75,10 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   if (!Number.isSafeInteger(latenessMs) || latenessMs < 0) throw new ConfigError('features.latenessMs', 'must be a non-negative integer');
   if (/[{}]/.test(keyPrefix)) throw new ConfigError('features.keyPrefix', 'must not contain { or } (they make the cluster hash tag)');
   const longest = Math.max(0, ...options.specs.features.map((spec) => spec.windowMs));
-  const idleTtlMs = options.idleTtlMs ?? longest + latenessMs + 86_400_000;
-  const plans = planFeatures(options.specs, { latenessMs, idleTtlMs });
+  const dedupRetentionMs = options.dedupRetentionMs ?? 0;
+  if (!Number.isSafeInteger(dedupRetentionMs) || dedupRetentionMs < 0) throw new ConfigError('features.dedupRetentionMs', 'must be a non-negative integer');
+  const idleTtlMs = options.idleTtlMs ?? Math.max(longest, dedupRetentionMs) + latenessMs + 86_400_000;
+  const plans = planFeatures(options.specs, { latenessMs, idleTtlMs, dedupRetentionMs });
   const ownsClient = typeof options.redis === 'string';
   const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? 1000 }) : options.redis;
   const script = registerVelocityScript(client);

@@ -6,7 +6,8 @@
     KEYS[1] counters hash  <prefix>{<entity>}:c   fields 'wm' (watermark: highest effective event time counted),
                                                   '<bucketMs>:<index>:c' (count), '<bucketMs>:<index>:s' (amount sum)
     KEYS[2] ids zset       <prefix>{<entity>}:i   member event id, score its effective event time
-    KEYS[3] replies hash   <prefix>{<entity>}:r   field event id, value the features returned when it was first counted
+    KEYS[3] replies hash   <prefix>{<entity>}:r   field event id, value '<effective time>,<features returned when it was
+                                                  first counted>'; an id older than wm - lateness - retention is forgotten
     Distinct-value sets are KEYS[1]..':d:<slot>:<bucketMs>:<index>' (same hash tag, hence same slot as KEYS[1]).
 
     ARGV[1] lateness ms: events older than wm - lateness are counted at wm - lateness ("clamped")
@@ -124,8 +125,15 @@ for e = 1, ne do
   p = p + 3 + nd
   local first = rcall('HGET', replies, id)
   if first then
-    out[e] = 'd,0,' .. first
-  else
+    -- '<effective time>,<values>'; an id older than the retention counts as forgotten, even before it is trimmed
+    local comma = string.find(first, ',', 1, true)
+    if wm and tonumber(string.sub(first, 1, comma - 1)) < wm - lateness - retention then
+      first = nil
+    else
+      out[e] = 'd,0,' .. string.sub(first, comma + 1)
+    end
+  end
+  if not first then
     local status, t, late = 'n', ts, 0
     if wm and ts < wm then
       late = wm - ts
@@ -170,7 +178,7 @@ for e = 1, ne do
     end
     local reply = table.concat(values, ',')
     if status ~= 's' then
-      rcall('HSET', replies, id, reply)
+      rcall('HSET', replies, id, string.format('%d', t) .. ',' .. reply)
       rcall('ZADD', ids, t, id)
     end
     out[e] = status .. ',' .. string.format('%d', late) .. ',' .. reply
