@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Cluster } from 'ioredis';
+import { createRedisClient, createRedisFeatureStage, type RedisClient } from '../../src/features/index.ts';
+import { keySlot } from '../../src/features/key-slot.ts';
+import { startTestCluster, type RedisClusterHandle } from '../support/redis-cluster.ts';
+import { assertMatchesModel, deleteKeys } from './velocity-check.ts';
+import { PROPERTY_LATENESS_MS, PROPERTY_SPECS, randomBatches } from './velocity-streams.ts';
+
+describe('velocity features on a real 3-master Redis Cluster', () => {
+  const prefix = `test:features:cluster:${randomUUID()}:`;
+  let cluster: RedisClusterHandle;
+  let client: RedisClient;
+  before(async () => {
+    cluster = await startTestCluster();
+    client = createRedisClient(cluster.url);
+  });
+  after(async () => {
+    await client?.quit();
+    await cluster?.stop();
+  });
+
+  it('computes the same hash slots as the cluster', async () => {
+    const node = (client as Cluster).nodes('master')[0];
+    assert.ok(node !== undefined);
+    for (const key of ['123456789', 'vigil:{card:C1}:c', '{card+terminal:2.C1|T9}:r', 'plain-key', 'ünïcode:{ü}', 'a{}b', '{}x{y}']) {
+      assert.equal(keySlot(key), await node.cluster('KEYSLOT', key), key);
+    }
+  });
+
+  for (const seed of [11, 12, 13]) {
+    it(`random streams equal the reference model, entities spread over the masters (seed ${seed})`, async () => {
+      const run = await assertMatchesModel(client, `${prefix}${seed}:`, seed);
+      assert.equal(run.maxTimesCounted, 1);
+      // one pipeline per master per batch: the batch really was split over several nodes
+      assert.ok(run.live.roundTrips > run.live.batches, JSON.stringify(run.live));
+      assert.ok(run.live.roundTrips <= run.live.batches * 3, JSON.stringify(run.live));
+    });
+  }
+
+  it('sends one pipeline per master for a batch touching many entities', async () => {
+    const stage = createRedisFeatureStage({ redis: client, specs: PROPERTY_SPECS, latenessMs: PROPERTY_LATENESS_MS, keyPrefix: `${prefix}rt:` });
+    const batch = randomBatches(21, 200).flat().slice(0, 100);
+    await stage.compute(batch);
+    const stats = stage.stats();
+    assert.equal(stats.roundTrips, 3);
+    assert.ok(stats.scriptCalls > 10, JSON.stringify(stats));
+    await deleteKeys(client, prefix);
+  });
+});
