@@ -38,11 +38,26 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
     return { host: at < 0 ? hostPort : hostPort.slice(0, at), port };
   });
   const auth = password === undefined ? {} : { password: decodeURIComponent(password) };
+  let client: RedisClient;
   if (scheme === 'redis') {
     if (nodes.length !== 1) throw new ConfigError('redis', 'redis:// takes one host:port; use redis-cluster:// for a cluster');
-    return new Redis({ ...common, ...auth, ...nodes[0], db: db === undefined ? 0 : Number(db) });
+    client = new Redis({ ...common, ...auth, ...nodes[0], db: db === undefined ? 0 : Number(db) });
+  } else {
+    if (db !== undefined) throw new ConfigError('redis', 'a Redis Cluster has no databases: drop the /db suffix');
+    client = createCluster(nodes, common, auth, backoff, commandTimeout);
   }
-  if (db !== undefined) throw new ConfigError('redis', 'a Redis Cluster has no databases: drop the /db suffix');
+  // Connection errors surface as rejected commands (REDIS_UNAVAILABLE); without a listener ioredis prints each one.
+  client.on('error', () => {});
+  return client;
+}
+
+function createCluster(
+  nodes: { host: string; port: number }[],
+  common: RedisOptions,
+  auth: { password?: string },
+  backoff: (times: number) => number,
+  commandTimeout: number,
+): Cluster {
   return new Cluster(nodes, {
     redisOptions: { ...common, ...auth },
     clusterRetryStrategy: backoff,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Cluster } from 'ioredis';
 import { createRedisFeatureStage, type FeatureStats, type RedisClient } from '../../src/features/index.ts';
 import { VelocityModel } from './velocity-model.ts';
 import { PROPERTY_LATENESS_MS, PROPERTY_SPECS, randomBatches, rebatch } from './velocity-streams.ts';
@@ -36,7 +37,7 @@ export async function assertMatchesModel(client: RedisClient, prefix: string, se
 }
 
 export async function deleteKeys(client: RedisClient, prefix: string): Promise<void> {
-  const nodes = 'nodes' in client && typeof client.nodes === 'function' ? client.nodes('master') : [client];
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   for (const node of nodes) {
     let cursor = '0';
     do {
