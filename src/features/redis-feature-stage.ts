@@ -23,9 +23,15 @@ export interface RedisFeatureStageOptions {
   dedupRetentionMs?: number;
   /** Wall-clock TTL refreshed on every write of an entity. Default longest window + lateness + 1 day. */
   idleTtlMs?: number;
-  /** compute() and ping() reject with a retriable REDIS_UNAVAILABLE after this long. Default 2000. */
+  /**
+   * compute() and ping() reject with a retriable REDIS_UNAVAILABLE after this long. Default 5000. Keep batches small
+   * enough that Redis runs a whole batch's scripts well within it (see docs/features.md for measured costs).
+   */
   timeoutMs?: number;
-  /** Per-command timeout of a client created from a URL. Default 1000. */
+  /**
+   * Per-command timeout of a client created from a URL. Default timeoutMs: the commands of a pipeline wait behind
+   * each other on the server, so the last one of a big batch must not time out while Redis is merely busy.
+   */
   commandTimeoutMs?: number;
 }
 
@@ -71,7 +77,7 @@ const STATUS_FLAGS: Readonly<Record<string, number>> = { n: 0, d: FLAG_DUPLICATE
 export function createRedisFeatureStage(options: RedisFeatureStageOptions): RedisFeatureStage {
   const latenessMs = options.latenessMs ?? 300_000;
   const keyPrefix = options.keyPrefix ?? 'vigil:';
-  const timeoutMs = options.timeoutMs ?? 2000;
+  const timeoutMs = options.timeoutMs ?? 5000;
   if (!Number.isSafeInteger(latenessMs) || latenessMs < 0) throw new ConfigError('features.latenessMs', 'must be a non-negative integer');
   if (/[{}]/.test(keyPrefix)) throw new ConfigError('features.keyPrefix', 'must not contain { or } (they make the cluster hash tag)');
   const longest = Math.max(0, ...options.specs.features.map((spec) => spec.windowMs));
@@ -80,7 +86,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const idleTtlMs = options.idleTtlMs ?? Math.max(longest, dedupRetentionMs) + latenessMs + 86_400_000;
   const plans = planFeatures(options.specs, { latenessMs, idleTtlMs, dedupRetentionMs });
   const ownsClient = typeof options.redis === 'string';
-  const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? 1000 }) : options.redis;
+  const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? timeoutMs }) : options.redis;
   const script = registerVelocityScript(client);
   const counters: FeatureStats = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
 

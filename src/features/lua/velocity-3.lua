@@ -3,16 +3,21 @@
   and returns each event's velocity features, in the order given.
 
   Input:
-    KEYS[1] counters hash  <prefix>{<entity>}:c   fields 'wm' (watermark: highest effective event time counted),
-                                                  '<bucketMs>:<index>:c' (count), '<bucketMs>:<index>:s' (amount sum)
+    KEYS[1] counters hash  <prefix>{<entity>}:c   'wm' watermark (highest effective event time counted),
+                                                  '<bs>:<idx>:c' / '<bs>:<idx>:s' count / amount sum of bucket idx,
+                                                  'r:<bs>:<n>' running window 'head,count,sum' over buckets
+                                                  (head - n, head], head = the newest bucket
     KEYS[2] ids zset       <prefix>{<entity>}:i   member event id, score its effective event time
-    KEYS[3] replies hash   <prefix>{<entity>}:r   field event id, value '<effective time>,<features returned when it was
-                                                  first counted>'; an id older than wm - lateness - retention is forgotten
-    Distinct-value sets are KEYS[1]..':d:<slot>:<bucketMs>:<index>' (same hash tag, hence same slot as KEYS[1]).
+    KEYS[3] replies hash   <prefix>{<entity>}:r   field event id, value '<effective time>,<features returned when it
+                                                  was first counted>'; an id older than wm - lateness - retention is
+                                                  forgotten
+    Same hash tag, so same cluster slot, not passed in KEYS (like BullMQ's prefix keys):
+      KEYS[1]..':d:<slot>:<bs>:<idx>'  hash distinct value -> occurrences in bucket idx
+      KEYS[1]..':w:<slot>:<bs>:<n>'    hash distinct value -> occurrences in the running window
 
-    ARGV[1] lateness ms: events older than wm - lateness are counted at wm - lateness ("clamped")
-    ARGV[2] retention ms (longest window): events older than wm - lateness - retention are "stale": not counted,
-            because their ids may have been forgotten already (a redelivery of one would otherwise count twice)
+    ARGV[1] lateness ms: an event older than wm - lateness is counted at wm - lateness ("clamped")
+    ARGV[2] retention ms (>= longest window): an event older than wm - lateness - retention is "stale": not counted,
+            because its id may have been forgotten already (a redelivery would otherwise count twice)
     ARGV[3] idle TTL ms (wall clock) set on every key written
     ARGV[4] W, number of windows, then W pairs: bucketMs, buckets
     then    O, number of outputs, then O triples: kind ('c' count | 's' amount sum | 'd' distinct), window (1-based),
@@ -23,11 +28,12 @@
   Output: one string per event, 'status,lateMs,v1,...,vO' where status is
     n counted in order | w counted late, within lateness | l counted, clamped to wm - lateness | s stale, not counted |
     d duplicate id: v1..vO are those returned when it was first counted.
-    lateMs = wm - ts when ts < wm, else 0. A value covers buckets (index(t) - buckets, index(t)] of the event's
-    effective time t, counting every counted event processed up to and including this one.
+    lateMs = wm - ts when ts < wm, else 0. A value covers buckets (idx(t) - n, idx(t)] of the event's effective time t,
+    counting every counted event processed up to and including this one.
 
-  Keeps memory bounded: buckets older than any read can reach are deleted as wm advances, ids older than the
-  retention are trimmed, and every key gets the idle TTL.
+  Cost: an event in the newest bucket reads the running windows (O(1)); an older one sums its window's buckets.
+  Memory stays bounded: buckets no read can reach are deleted as wm advances, ids older than the retention are
+  trimmed, and every key gets the idle TTL.
 ]]
 local rcall = redis.call
 local floor = math.floor
@@ -50,56 +56,45 @@ end
 local nd = tonumber(ARGV[p]); p = p + 1
 local ne = tonumber(ARGV[p]); p = p + 1
 
--- Bucket sizes written: counters for every window read by a 'c'/'s' output, sets per (slot, size) read by a 'd' output.
--- keep[bs] = most buckets any read of that size reaches back.
-local cbs, keep, dpair, seenc, seend = {}, {}, {}, {}, {}
+-- wcs[w]: window w has count/sum outputs; wslots[w]: its distinct slots. cbs: bucket sizes with counters;
+-- dpairs: (slot, bs) with bucket hashes; keep[bs]: most buckets any window of that size reaches back.
+local wcs, wslots, cbs, dpairs, keep, seen = {}, {}, {}, {}, {}, {}
+for w = 1, nw do wslots[w] = {} end
 for o = 1, no do
-  local bs, n = wbs[owin[o]], wn[owin[o]]
-  if keep[bs] == nil or keep[bs] < n then keep[bs] = n end
+  local w = owin[o]
+  local bs = wbs[w]
+  if keep[bs] == nil or keep[bs] < wn[w] then keep[bs] = wn[w] end
   if okind[o] == 'd' then
-    local k = oslot[o] .. ':' .. bs
-    if not seend[k] then seend[k] = true; dpair[#dpair + 1] = { oslot[o], bs } end
-  elseif not seenc[bs] then
-    seenc[bs] = true; cbs[#cbs + 1] = bs
+    local slot = oslot[o]
+    if not seen['w' .. w .. ':' .. slot] then seen['w' .. w .. ':' .. slot] = true; table.insert(wslots[w], slot) end
+    if not seen['d' .. slot .. ':' .. bs] then seen['d' .. slot .. ':' .. bs] = true; dpairs[#dpairs + 1] = { slot, bs } end
+  else
+    wcs[w] = true
+    if not seen['c' .. bs] then seen['c' .. bs] = true; cbs[#cbs + 1] = bs end
   end
 end
-local function lowest(bs, mark) return floor((mark - lateness) / bs) - keep[bs] + 1 end
+-- One read of the entity's state: watermark, next trim, running windows.
+local head_fields = { 'wm', 'nt' }
+for w = 1, nw do head_fields[w + 2] = 'r:' .. wbs[w] .. ':' .. wn[w] end
+local head_values = rcall('HMGET', counters, unpack(head_fields))
+local wm = tonumber(head_values[1])
+local wm0 = wm
 
-local function delete_fields(fields)
-  local i = 1
-  while i <= #fields do
-    rcall('HDEL', counters, unpack(fields, i, math.min(i + 999, #fields)))
-    i = i + 1000
-  end
+local function bucket_key(slot, bs, idx) return counters .. ':d:' .. slot .. ':' .. bs .. ':' .. idx end
+local function window_key(slot, w) return counters .. ':w:' .. slot .. ':' .. wbs[w] .. ':' .. wn[w] end
+
+local function chunked(command, key, items)
+  for i = 1, #items, 1000 do rcall(command, key, unpack(items, i, math.min(i + 999, #items))) end
 end
 
--- Deletes what no read can reach once the watermark moves from old to new.
-local function trim(old, new)
+-- Count and sum of buckets [from, to] of size bs.
+local function sum_buckets(bs, from, to)
   local fields = {}
-  for _, bs in ipairs(cbs) do
-    for idx = lowest(bs, old), math.min(lowest(bs, new) - 1, floor(old / bs)) do
-      fields[#fields + 1] = bs .. ':' .. idx .. ':c'
-      fields[#fields + 1] = bs .. ':' .. idx .. ':s'
-    end
-  end
-  if #fields > 0 then delete_fields(fields) end
-  for _, pair in ipairs(dpair) do
-    local bs = pair[2]
-    for idx = lowest(bs, old), math.min(lowest(bs, new) - 1, floor(old / bs)) do
-      rcall('DEL', counters .. ':d:' .. pair[1] .. ':' .. bs .. ':' .. idx)
-    end
-  end
-end
-
--- Count and sum over a window ending at time t (cached per event and window).
-local function count_sum(w, t)
-  local bs, n = wbs[w], wn[w]
-  local hi = floor(t / bs)
-  local fields = {}
-  for idx = hi - n + 1, hi do
+  for idx = from, to do
     fields[#fields + 1] = bs .. ':' .. idx .. ':c'
     fields[#fields + 1] = bs .. ':' .. idx .. ':s'
   end
+  if #fields == 0 then return 0, 0 end
   local values = rcall('HMGET', counters, unpack(fields))
   local c, s = 0, 0
   for i = 1, #values, 2 do
@@ -108,24 +103,169 @@ local function count_sum(w, t)
   return c, s
 end
 
-local function distinct(slot, w, t)
-  local bs, n = wbs[w], wn[w]
-  local hi = floor(t / bs)
-  local keys = {}
-  for idx = hi - n + 1, hi do keys[#keys + 1] = counters .. ':d:' .. slot .. ':' .. bs .. ':' .. idx end
-  return #rcall('SUNION', unpack(keys))
+-- Adds sign * the occurrences of buckets [from, to] to a window's distinct hash, dropping values that reach 0.
+local function move_buckets(slot, bs, from, to, wkey, sign)
+  for idx = from, to do
+    local pairs_ = rcall('HGETALL', bucket_key(slot, bs, idx))
+    for i = 1, #pairs_, 2 do
+      if rcall('HINCRBY', wkey, pairs_[i], sign * tonumber(pairs_[i + 1])) <= 0 then rcall('HDEL', wkey, pairs_[i]) end
+    end
+  end
 end
 
-local wm = tonumber(rcall('HGET', counters, 'wm'))
-local wm0 = wm
+-- Running windows, loaded on first use: state[w] = { head = idx or nil, c, s, dirty }.
+local state = {}
+local function window(w)
+  local st = state[w]
+  if st == nil then
+    local raw = head_values[w + 2]
+    st = { c = 0, s = 0 }
+    if raw then
+      local h, c, s = string.match(raw, '^(-?%d+),(%d+),(%d+)$')
+      st.head, st.c, st.s = tonumber(h), tonumber(c), tonumber(s)
+    end
+    state[w] = st
+  end
+  return st
+end
+
+-- Moves window w's head forward to idx (> head), or builds it from the buckets when it has none.
+local function advance(w, idx)
+  local st, bs, n = window(w), wbs[w], wn[w]
+  if st.head == nil then
+    -- a new entity has no buckets; an entity counted by an older script version gets its windows built once
+    if wm0 == nil then st.head = idx; st.dirty = true; return end
+    if wcs[w] then st.c, st.s = sum_buckets(bs, idx - n + 1, idx) end
+    for _, slot in ipairs(wslots[w]) do
+      local wkey = window_key(slot, w)
+      rcall('DEL', wkey)
+      move_buckets(slot, bs, idx - n + 1, idx, wkey, 1)
+    end
+  elseif idx - n >= st.head then
+    st.c, st.s = 0, 0
+    for _, slot in ipairs(wslots[w]) do rcall('DEL', window_key(slot, w)) end
+  else
+    local from, to = st.head - n + 1, idx - n
+    if wcs[w] then
+      local c, s = sum_buckets(bs, from, to)
+      st.c, st.s = st.c - c, st.s - s
+    end
+    for _, slot in ipairs(wslots[w]) do move_buckets(slot, bs, from, to, window_key(slot, w), -1) end
+  end
+  st.head = idx
+  st.dirty = true
+end
+
+-- A bucket (bs, idx) can be deleted once no read reaches it: when wm >= (idx + keep[bs]) * bs + lateness.
+local function expiry(bs, idx) return (idx + keep[bs]) * bs + lateness end
+local next_trim = tonumber(head_values[2])
+local trim_dirty = false
+local function written(bs, idx)
+  local x = expiry(bs, idx)
+  if next_trim == nil or x < next_trim then next_trim = x; trim_dirty = true end
+end
+
+-- Deletes every bucket that no read can reach at watermark mark; only runs when one exists (next_trim <= mark).
+-- Buckets are found from the hash's own fields: distinct bucket hashes have a marker field 'k:<slot>:<bs>:<idx>'.
+local function trim(mark)
+  if next_trim == nil or mark < next_trim then return end
+  local fields, keys, soonest = {}, {}, nil
+  for _, f in ipairs(rcall('HKEYS', counters)) do
+    local bs, idx = string.match(f, '^(%d+):(-?%d+):c$')
+    local slot
+    if bs == nil then slot, bs, idx = string.match(f, '^k:(%d+):(%d+):(-?%d+)$') end
+    if bs ~= nil then
+      bs, idx = tonumber(bs), tonumber(idx)
+      local x = keep[bs] and expiry(bs, idx) or mark
+      if x <= mark then
+        fields[#fields + 1] = f
+        if slot == nil then fields[#fields + 1] = bs .. ':' .. idx .. ':s' else keys[#keys + 1] = bucket_key(slot, bs, idx) end
+      elseif soonest == nil or x < soonest then
+        soonest = x
+      end
+    end
+  end
+  if #fields > 0 then chunked('HDEL', counters, fields) end
+  for i = 1, #keys, 1000 do rcall('DEL', unpack(keys, i, math.min(i + 999, #keys))) end
+  next_trim = soonest
+  trim_dirty = true
+end
+
+-- Distinct values over buckets (idx - n, idx] when idx is not the window's head.
+local function distinct_of_buckets(slot, w, idx)
+  local values, count = {}, 0
+  for b = idx - wn[w] + 1, idx do
+    for _, v in ipairs(rcall('HKEYS', bucket_key(slot, wbs[w], b))) do
+      if not values[v] then values[v] = true; count = count + 1 end
+    end
+  end
+  return count
+end
+
+local function count_event(t, amount, dv)
+  for w = 1, nw do
+    local idx, st = floor(t / wbs[w]), window(w)
+    if st.head == nil or idx > st.head then advance(w, idx) end
+  end
+  for _, bs in ipairs(cbs) do
+    local idx = floor(t / bs)
+    if rcall('HINCRBY', counters, bs .. ':' .. idx .. ':c', 1) == 1 then written(bs, idx) end
+    rcall('HINCRBY', counters, bs .. ':' .. idx .. ':s', amount)
+  end
+  for _, pair in ipairs(dpairs) do
+    local slot, bs = pair[1], pair[2]
+    local v = ARGV[dv + slot - 1]
+    if v ~= '' then
+      local idx = floor(t / bs)
+      local key = bucket_key(slot, bs, idx)
+      if rcall('HINCRBY', key, v, 1) == 1 and rcall('HSETNX', counters, 'k:' .. slot .. ':' .. bs .. ':' .. idx, 1) == 1 then
+        rcall('PEXPIRE', key, ttl)
+        written(bs, idx)
+      end
+    end
+  end
+  for w = 1, nw do
+    local st = window(w)
+    if floor(t / wbs[w]) > st.head - wn[w] then
+      if wcs[w] then st.c = st.c + 1; st.s = st.s + amount; st.dirty = true end
+      for _, slot in ipairs(wslots[w]) do
+        local v = ARGV[dv + slot - 1]
+        if v ~= '' then rcall('HINCRBY', window_key(slot, w), v, 1) end
+      end
+    end
+  end
+end
+
+local function features_at(t)
+  local values, sums = {}, {}
+  for o = 1, no do
+    local w, kind = owin[o], okind[o]
+    local st, idx = window(w), floor(t / wbs[w])
+    local head = st.head ~= nil and idx == st.head
+    if kind == 'd' then
+      if head then values[o] = rcall('HLEN', window_key(oslot[o], w))
+      else values[o] = distinct_of_buckets(oslot[o], w, idx) end
+    else
+      local c, s
+      if head then c, s = st.c, st.s
+      else
+        local cached = sums[w]
+        if cached == nil then cached = { sum_buckets(wbs[w], idx - wn[w] + 1, idx) }; sums[w] = cached end
+        c, s = cached[1], cached[2]
+      end
+      values[o] = string.format('%d', kind == 'c' and c or s)
+    end
+  end
+  return table.concat(values, ',')
+end
+
 local out = {}
 for e = 1, ne do
-  local id, ts, amount = ARGV[p], tonumber(ARGV[p + 1]), ARGV[p + 2]
+  local id, ts, amount = ARGV[p], tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
   local dv = p + 3
   p = p + 3 + nd
   local first = rcall('HGET', replies, id)
   if first then
-    -- '<effective time>,<values>'; an id older than the retention counts as forgotten, even before it is trimmed
     local comma = string.find(first, ',', 1, true)
     if wm and tonumber(string.sub(first, 1, comma - 1)) < wm - lateness - retention then
       first = nil
@@ -144,39 +284,14 @@ for e = 1, ne do
       end
     end
     if status ~= 's' then
+      count_event(t, amount, dv)
+      -- after count_event: moving the running windows forward reads the buckets that leave them
       if wm == nil or t > wm then
-        if wm then trim(wm, t) end
         wm = t
-      end
-      for _, bs in ipairs(cbs) do
-        local idx = floor(t / bs)
-        rcall('HINCRBY', counters, bs .. ':' .. idx .. ':c', 1)
-        rcall('HINCRBY', counters, bs .. ':' .. idx .. ':s', amount)
-      end
-      for _, pair in ipairs(dpair) do
-        local v = ARGV[dv + pair[1] - 1]
-        if v ~= '' then
-          local key = counters .. ':d:' .. pair[1] .. ':' .. pair[2] .. ':' .. floor(t / pair[2])
-          if rcall('SADD', key, v) == 1 then rcall('PEXPIRE', key, ttl) end
-        end
+        trim(wm)
       end
     end
-    local values, cs = {}, {}
-    for o = 1, no do
-      local w, kind = owin[o], okind[o]
-      if kind == 'd' then
-        values[o] = distinct(oslot[o], w, t)
-      else
-        local cached = cs[w]
-        if cached == nil then
-          local c, s = count_sum(w, t)
-          cached = { c, s }
-          cs[w] = cached
-        end
-        values[o] = string.format('%d', kind == 'c' and cached[1] or cached[2])
-      end
-    end
-    local reply = table.concat(values, ',')
+    local reply = features_at(t)
     if status ~= 's' then
       rcall('HSET', replies, id, string.format('%d', t) .. ',' .. reply)
       rcall('ZADD', ids, t, id)
@@ -185,16 +300,28 @@ for e = 1, ne do
   end
 end
 
+local dirty = {}
+for w, st in pairs(state) do
+  if st.dirty then
+    dirty[#dirty + 1] = 'r:' .. wbs[w] .. ':' .. wn[w]
+    dirty[#dirty + 1] = string.format('%d,%d,%d', st.head, st.c, st.s)
+    for _, slot in ipairs(wslots[w]) do rcall('PEXPIRE', window_key(slot, w), ttl) end
+  end
+end
+if trim_dirty then
+  dirty[#dirty + 1] = 'nt'
+  dirty[#dirty + 1] = next_trim and string.format('%d', next_trim) or ''
+end
 if wm and wm ~= wm0 then
-  rcall('HSET', counters, 'wm', string.format('%d', wm))
+  dirty[#dirty + 1] = 'wm'
+  dirty[#dirty + 1] = string.format('%d', wm)
+end
+if #dirty > 0 then rcall('HSET', counters, unpack(dirty)) end
+if wm and wm ~= wm0 then
   local cut = '(' .. string.format('%d', wm - lateness - retention)
   local old = rcall('ZRANGEBYSCORE', ids, '-inf', cut)
   if #old > 0 then
-    local i = 1
-    while i <= #old do
-      rcall('HDEL', replies, unpack(old, i, math.min(i + 999, #old)))
-      i = i + 1000
-    end
+    chunked('HDEL', replies, old)
     rcall('ZREMRANGEBYSCORE', ids, '-inf', cut)
   end
 end
