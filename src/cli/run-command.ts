@@ -1,0 +1,27 @@
+import { loadConfig } from '../config/index.ts';
+import { createLogger } from '../log.ts';
+import { createProcessor } from '../processor/index.ts';
+import { startAdminServer } from '../admin/index.ts';
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
+/** `vigil run`: the processor and its admin endpoints, until SIGTERM/SIGINT. */
+export async function runCommand(_argv: string[]): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const signalled = nextSignal();
+  const processor = createProcessor({ config, log });
+  const admin = await startAdminServer({ port: config.adminPort, registry: processor.metrics.registry, notReadyReason: processor.notReadyReason });
+  log.info('admin endpoints listening', { port: admin.port, paths: ['/healthz', '/readyz', '/metrics'] });
+  await processor.start();
+  const signal = await signalled;
+  log.info('stopping: finishing the batch in flight', { signal });
+  await processor.stop();
+  await admin.close();
+  return 0;
+}

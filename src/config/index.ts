@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors.ts';
+import { bool, brokers, currencyList, integer, oneOf, port, redisUrl, text, topicName, type Parser } from './parsers.ts';
+
+const DEFAULT_CURRENCIES = 'EUR,USD,GBP,CHF,JPY,CAD,AUD,NZD,SEK,NOK,DKK,PLN,CZK,HUF,RON,BGN,ISK,SGD,HKD';
+
+/** Every setting: its environment variable, default and parser. Defaults match `vigil stack up`. */
+const SCHEMA = {
+  kafkaBrokers: ['KAFKA_BROKERS', '127.0.0.1:9092', brokers],
+  redisUrl: ['REDIS_URL', 'redis://127.0.0.1:6390', redisUrl],
+  groupId: ['VIGIL_GROUP_ID', 'vigil', text],
+  instanceId: ['VIGIL_INSTANCE_ID', `${hostname()}-${process.pid}`, text],
+  topicPayments: ['VIGIL_TOPIC_PAYMENTS', 'payments', topicName],
+  topicDecisions: ['VIGIL_TOPIC_DECISIONS', 'payments.decisions', topicName],
+  topicAlerts: ['VIGIL_TOPIC_ALERTS', 'fraud.alerts', topicName],
+  topicDlq: ['VIGIL_TOPIC_DLQ', 'payments.dlq', topicName],
+  topicLinks: ['VIGIL_TOPIC_LINKS', 'graph.links', topicName],
+  topicLabels: ['VIGIL_TOPIC_LABELS', 'fraud.labels', topicName],
+  topicPartitions: ['VIGIL_TOPIC_PARTITIONS', '12', integer(1, 10_000)],
+  consolePort: ['VIGIL_CONSOLE_PORT', '8080', port],
+  consoleEnabled: ['VIGIL_CONSOLE', 'true', bool],
+  adminPort: ['VIGIL_ADMIN_PORT', '9464', port],
+  apiPort: ['VIGIL_API_PORT', '8081', port],
+  maxMessageBytes: ['VIGIL_MAX_MESSAGE_BYTES', '65536', integer(256, 16 * 1024 * 1024)],
+  amountLimit: ['VIGIL_AMOUNT_LIMIT', '1000000', integer(0, Number.MAX_SAFE_INTEGER)],
+  allowedCurrencies: ['VIGIL_ALLOWED_CURRENCIES', DEFAULT_CURRENCIES, currencyList],
+  reviewThreshold: ['VIGIL_REVIEW_THRESHOLD', '50', integer(0, 100)],
+  blockThreshold: ['VIGIL_BLOCK_THRESHOLD', '80', integer(0, 100)],
+  decisionFormat: ['VIGIL_DECISION_FORMAT', 'json', oneOf('json', 'msgpack')],
+  logLevel: ['VIGIL_LOG_LEVEL', 'info', oneOf('debug', 'info', 'warn', 'error', 'silent')],
+  fetchMaxBytes: ['VIGIL_FETCH_MAX_BYTES', String(8 * 1024 * 1024), integer(1024, 256 * 1024 * 1024)],
+  partitionsConsumedConcurrently: ['VIGIL_PARTITIONS_CONCURRENCY', '4', integer(1, 256)],
+  retryMaxDelayMs: ['VIGIL_RETRY_MAX_DELAY_MS', '5000', integer(10, 600_000)],
+} as const satisfies Record<string, readonly [string, string, Parser<unknown>]>;
+
+type Schema = typeof SCHEMA;
+export type Config = { readonly [K in keyof Schema]: ReturnType<Schema[K][2]> };
+
+/** All environment keys Vigil reads, for docs and `vigil run --help`. */
+export const CONFIG_KEYS: ReadonlyArray<{ key: string; default: string }> = Object.values(SCHEMA).map(([key, def]) => ({ key, default: def }));
+
+function readConfigFile(path: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError('VIGIL_CONFIG', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('VIGIL_CONFIG', `${path} must hold a mapping of KEY: value`);
+  const known = new Set(Object.values(SCHEMA).map(([key]) => key));
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!known.has(key as never)) throw new ConfigError(key, `unknown key in ${path}`);
+    out[key] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return out;
+}
+
+/**
+ * Reads configuration once at start-up: the optional file named by VIGIL_CONFIG (YAML or JSON of
+ * KEY: value), overridden by the environment. Throws ConfigError naming the bad key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = env.VIGIL_CONFIG ? readConfigFile(env.VIGIL_CONFIG) : {};
+  const config: Record<string, unknown> = {};
+  for (const [name, [key, fallback, parse]] of Object.entries(SCHEMA)) {
+    const raw = env[key] ?? file[key] ?? fallback;
+    config[name] = (parse as Parser<unknown>)(key, raw);
+  }
+  const result = config as Config;
+  if (result.blockThreshold < result.reviewThreshold) throw new ConfigError('VIGIL_BLOCK_THRESHOLD', `must be >= VIGIL_REVIEW_THRESHOLD (${result.reviewThreshold})`);
+  return result;
+}

@@ -1,0 +1,15 @@
+export { EVENT_TYPES, OPTIONAL_STRING_FIELDS, type EventType, type PaymentEvent } from './event.ts';
+export { contentTypeOf, decodeEvent, validateEvent, type ContentType, type DecodeLimits } from './decode.ts';
+export {
+  createBatchConsumer,
+  createKafka,
+  createRecordProducer,
+  ensureTopics,
+  type BatchConsumer,
+  type BatchHandler,
+  type IncomingBatch,
+  type IncomingMessage,
+  type OutgoingRecord,
+  type RecordProducer,
+  type TopicSpec,
+} from './kafka.ts';

@@ -1,0 +1,183 @@
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from 'kafkajs';
+import type { Logger } from '../log.ts';
+
+/**
+ * Vigil's seam over the Kafka client. Stages see only these types, so kafkajs (in maintenance mode)
+ * can be replaced without touching them.
+ */
+export interface IncomingMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
+  /** Broker/producer timestamp, epoch ms as a string. */
+  timestamp: string;
+}
+
+export interface IncomingBatch {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+  highWatermark: string;
+  /** Keeps group membership alive during a long wait (e.g. Redis retries). */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked: abandon the batch uncommitted. */
+  isActive(): boolean;
+}
+
+export type BatchHandler = (batch: IncomingBatch) => Promise<void>;
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string | Buffer | null;
+  value: string | Buffer;
+  headers?: Record<string, string | Buffer>;
+}
+
+export interface RecordProducer {
+  /** Resolves once every record is acknowledged by all in-sync replicas (acks=all). */
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BatchConsumer {
+  /** Starts consuming; offsets of a batch are committed only after its handler resolves. */
+  start(handler: BatchHandler): Promise<void>;
+  stop(): Promise<void>;
+  /** True once the consumer has joined its group and been assigned partitions (or waits for some). */
+  isConsuming(): boolean;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+}
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+const LEVEL_BY_KAFKAJS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const log = options.logger.child('kafka');
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: KafkaLogLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+    logCreator: () => ({ level, log: entry }) => {
+      const lvl = LEVEL_BY_KAFKAJS[level] ?? 'info';
+      const { message, ...fields } = entry;
+      // kafkajs logs the coordinator-not-available dance of every fresh group at ERROR; it retries it itself.
+      if (lvl === 'error' && typeof fields.error === 'string' && /coordinator is (not available|loading)/i.test(fields.error)) return;
+      log[lvl](String(message), fields);
+    },
+  });
+}
+
+export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): Promise<string[]> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
+    }
+    return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function createRecordProducer(kafka: Kafka): RecordProducer {
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
+  let connected: Promise<void> | undefined;
+  return {
+    async send(records) {
+      if (records.length === 0) return;
+      connected ??= producer.connect();
+      await connected;
+      const byTopic = new Map<string, { key: string | Buffer | null; value: string | Buffer; headers?: Record<string, string | Buffer> }[]>();
+      for (const r of records) {
+        let list = byTopic.get(r.topic);
+        if (list === undefined) byTopic.set(r.topic, (list = []));
+        list.push(r.headers === undefined ? { key: r.key, value: r.value } : { key: r.key, value: r.value, headers: r.headers });
+      }
+      await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    },
+    async close() {
+      if (connected !== undefined) await producer.disconnect();
+    },
+  };
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topic: string;
+  fromBeginning: boolean;
+  maxBytes: number;
+  partitionsConsumedConcurrently: number;
+}
+
+export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): BatchConsumer {
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxBytes: options.maxBytes,
+    maxBytesPerPartition: Math.min(options.maxBytes, 2 * 1024 * 1024),
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    allowAutoTopicCreation: false,
+  });
+  let consuming = false;
+  let stopping = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    consuming = true;
+  });
+  consumer.on(consumer.events.CRASH, () => {
+    consuming = false;
+  });
+  consumer.on(consumer.events.STOP, () => {
+    consuming = false;
+  });
+  return {
+    async start(handler) {
+      await consumer.connect();
+      await consumer.subscribe({ topic: options.topic, fromBeginning: options.fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+          if (batch.messages.length === 0) return;
+          await handler({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages,
+            highWatermark: batch.highWatermark,
+            heartbeat,
+            isActive: () => isRunning() && !isStale() && !stopping,
+          });
+          const last = batch.messages[batch.messages.length - 1]!;
+          // Resolving moves the fetch position; without it kafkajs fetches the same batch again.
+          resolveOffset(last.offset);
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+        },
+      });
+    },
+    async stop() {
+      stopping = true;
+      await consumer.disconnect();
+    },
+    isConsuming: () => consuming,
+  };
+}

@@ -1,0 +1,92 @@
+import { InvalidEventError } from '../errors.ts';
+import { contentTypeOf, decodeEvent, type DecodeLimits, type IncomingBatch, type OutgoingRecord, type PaymentEvent, type RecordProducer } from '../ingest/index.ts';
+import type { Decision } from '../rules/decision.ts';
+import { deadLetterRecord, decisionRecords, type DecisionFormat, type SinkTopics } from '../sinks/index.ts';
+import type { Metrics } from '../admin/metrics.ts';
+import type { Logger } from '../log.ts';
+import type { Scorer } from './scorer.ts';
+import { untilDone, type RetryHooks } from './retry.ts';
+
+export interface BatchProcessorDeps {
+  scorer: Scorer;
+  producer: RecordProducer;
+  topics: SinkTopics;
+  decisionFormat: DecisionFormat;
+  limits: DecodeLimits;
+  metrics: Metrics;
+  log: Logger;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Told when a dependency fails or recovers, for readiness. */
+  onDependency(dependency: 'redis' | 'kafka', healthy: boolean): void;
+  /** Told of every batch's decisions once Kafka acknowledged them. */
+  onDecided?(decisions: readonly Decision[]): void;
+}
+
+function headerText(value: Buffer | string | (Buffer | string)[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+const SECONDS_PER_NS = 1e-9;
+
+/** Records a batch's decisions in the metrics once they are acknowledged by Kafka. */
+export function observeDecisions(metrics: Metrics, decisions: readonly Decision[], fromIngestSeconds: number, producedAtMs: number): void {
+  for (const decision of decisions) {
+    metrics.events.inc({ outcome: decision.decision });
+    metrics.decisionLatency.observe({ from: 'ingest' }, fromIngestSeconds);
+    metrics.decisionLatency.observe({ from: 'event' }, Math.max(0, producedAtMs - decision.ts) / 1000);
+    for (const reason of decision.reasons) metrics.ruleHits.inc({ rule: reason.rule, shadow: reason.shadow === true ? 'true' : 'false' });
+  }
+}
+
+/**
+ * Decodes, scores and produces one batch. Resolves only once its records are acknowledged by Kafka,
+ * so the caller commits offsets after that: a crash may repeat a decision, never lose one.
+ */
+export function createBatchProcessor(deps: BatchProcessorDeps): (batch: IncomingBatch) => Promise<void> {
+  const { metrics, log } = deps;
+  const retryHooks = (batch: IncomingBatch, dependency: 'redis' | 'kafka'): RetryHooks => ({
+    isActive: batch.isActive,
+    heartbeat: batch.heartbeat,
+    onRetry(attempt, delayMs, error) {
+      deps.onDependency(dependency, false);
+      metrics.dependencyRetries.inc({ dependency });
+      log.warn(`${dependency} unavailable, retrying batch`, { topic: batch.topic, partition: batch.partition, attempt, delayMs, err: error });
+    },
+    onRecovered(attempts) {
+      deps.onDependency(dependency, true);
+      log.info(`${dependency} available again`, { partition: batch.partition, attempts });
+    },
+  });
+
+  return async function processBatch(batch: IncomingBatch): Promise<void> {
+    const started = process.hrtime.bigint();
+    const nowMs = Date.now();
+    const out: OutgoingRecord[] = [];
+    const events: PaymentEvent[] = [];
+    for (const message of batch.messages) {
+      try {
+        const type = contentTypeOf(headerText(message.headers?.['content-type']));
+        events.push(decodeEvent(message.value, type, nowMs, deps.limits));
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        out.push(deadLetterRecord(message, batch.topic, batch.partition, error, deps.topics.dlq));
+        metrics.deadLetters.inc({ code: error.code });
+        metrics.events.inc({ outcome: 'invalid' });
+      }
+    }
+    metrics.stageSeconds.observe({ stage: 'decode' }, Number(process.hrtime.bigint() - started) * SECONDS_PER_NS);
+
+    const decisions = await untilDone('redis', () => deps.scorer.score(events, started), retryHooks(batch, 'redis'), deps.retryBaseMs, deps.retryMaxMs);
+    const encodeStart = process.hrtime.bigint();
+    for (let i = 0; i < decisions.length; i++) decisionRecords(decisions[i]!, events[i]!.account, deps.topics, deps.decisionFormat, out);
+    await untilDone('kafka', () => deps.producer.send(out), retryHooks(batch, 'kafka'), deps.retryBaseMs, deps.retryMaxMs);
+    const produced = process.hrtime.bigint();
+    metrics.stageSeconds.observe({ stage: 'sinks' }, Number(produced - encodeStart) * SECONDS_PER_NS);
+    metrics.batchSize.observe(batch.messages.length);
+    observeDecisions(metrics, decisions, Number(produced - started) * SECONDS_PER_NS, Date.now());
+    deps.onDecided?.(decisions);
+  };
+}

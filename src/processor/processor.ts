@@ -1,0 +1,117 @@
+import type { Config } from '../config/index.ts';
+import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type RecordProducer } from '../ingest/index.ts';
+import { createNoFeatureStage, type FeatureStage } from '../features/index.ts';
+import { createNoGraphStage, type GraphStage } from '../graph/index.ts';
+import { createEventRuleEngine, type RuleEngine } from '../rules/index.ts';
+import type { Decision } from '../rules/decision.ts';
+import { createMetrics, type Metrics } from '../admin/metrics.ts';
+import type { Logger } from '../log.ts';
+import { createBatchProcessor } from './batch-processor.ts';
+import { createScorer, type Scorer } from './scorer.ts';
+
+export interface ProcessorStages {
+  features: FeatureStage;
+  graph: GraphStage;
+  rules: () => RuleEngine;
+}
+
+export interface ProcessorOptions {
+  config: Config;
+  log: Logger;
+  metrics?: Metrics;
+  /** Stages to use instead of those built from the configuration. */
+  stages?: Partial<ProcessorStages>;
+  fromBeginning?: boolean;
+  onDecided?: (decisions: readonly Decision[]) => void;
+}
+
+export interface Processor {
+  start(): Promise<void>;
+  /** Stops fetching, lets the batch in flight finish and commit, then closes every client. */
+  stop(): Promise<void>;
+  notReadyReason(): string | undefined;
+  readonly metrics: Metrics;
+  /** The scoring path of this processor, shared with the sync API. */
+  readonly scorer: Scorer;
+}
+
+export function defaultStages(config: Config): ProcessorStages {
+  const rules = createEventRuleEngine({
+    amountLimit: config.amountLimit,
+    allowedCurrencies: config.allowedCurrencies,
+    reviewThreshold: config.reviewThreshold,
+    blockThreshold: config.blockThreshold,
+  });
+  return { features: createNoFeatureStage(), graph: createNoGraphStage(), rules: () => rules };
+}
+
+export function createProcessor(options: ProcessorOptions): Processor {
+  const { config } = options;
+  const log = options.log.child('processor');
+  const metrics = options.metrics ?? createMetrics();
+  const stages = { ...defaultStages(config), ...options.stages };
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `vigil-${config.instanceId}`, logger: options.log });
+  const scorer = createScorer(stages, metrics);
+  const unhealthy = new Set<string>();
+  let consumer: BatchConsumer | undefined;
+  let producer: RecordProducer | undefined;
+  let started = false;
+
+  const notReadyReason = (): string | undefined => {
+    if (!started || consumer === undefined) return 'starting';
+    if (!consumer.isConsuming()) return 'not consuming (no group membership)';
+    if (unhealthy.size > 0) return `${[...unhealthy].join(', ')} unavailable`;
+    return undefined;
+  };
+
+  return {
+    metrics,
+    scorer,
+    notReadyReason,
+    async start() {
+      const created = await ensureTopics(
+        kafka,
+        [config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels].map((topic) => ({ topic, partitions: config.topicPartitions })),
+      );
+      if (created.length > 0) log.info('created topics', { topics: created });
+      producer = createRecordProducer(kafka);
+      consumer = createBatchConsumer(kafka, {
+        groupId: config.groupId,
+        topic: config.topicPayments,
+        fromBeginning: options.fromBeginning ?? true,
+        maxBytes: config.fetchMaxBytes,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      });
+      const handler = createBatchProcessor({
+        scorer,
+        producer,
+        topics: { decisions: config.topicDecisions, alerts: config.topicAlerts, dlq: config.topicDlq },
+        decisionFormat: config.decisionFormat,
+        limits: { maxBytes: config.maxMessageBytes, maxFutureSkewMs: 24 * 3600_000 },
+        metrics,
+        log,
+        retryBaseMs: 100,
+        retryMaxMs: config.retryMaxDelayMs,
+        onDependency(dependency, healthy) {
+          if (healthy) unhealthy.delete(dependency);
+          else unhealthy.add(dependency);
+          metrics.ready.set(notReadyReason() === undefined ? 1 : 0);
+        },
+        ...(options.onDecided ? { onDecided: options.onDecided } : {}),
+      });
+      await consumer.start(handler);
+      started = true;
+      metrics.ready.set(1);
+      log.info('consuming', { topic: config.topicPayments, groupId: config.groupId });
+    },
+    async stop() {
+      metrics.ready.set(0);
+      await consumer?.stop();
+      await producer?.close();
+      await stages.features.close();
+      await stages.graph.close();
+      await stages.rules().close();
+      log.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { decisionRecords, deadLetterRecord, encodeDecision, type DecisionFormat, type SinkTopics } from './records.ts';

@@ -1,0 +1,82 @@
+import { Kafka, logLevel, Partitioners, type IHeaders } from 'kafkajs';
+import { KAFKA_BROKERS, uniqueName } from './env.ts';
+
+export interface ReadMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** A plain kafkajs client, independent of Vigil's own seam: it plays the payment switch and the reader. */
+export function testKafka(): Kafka {
+  return new Kafka({ clientId: uniqueName('test'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+}
+
+export async function createTopics(kafka: Kafka, topics: string[], partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: { key?: string; value: string | Buffer; headers?: IHeaders }[]): Promise<void> {
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })) });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return out;
+}
+
+/**
+ * Reads topics from the beginning until `done` says the collected messages suffice, or the timeout
+ * passes (then returns what it has, so the test's assertions report what was missing).
+ */
+export async function collect(kafka: Kafka, topics: string[], done: (messages: ReadMessage[]) => boolean, timeoutMs = 30_000): Promise<ReadMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  const messages: ReadMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      void consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          messages.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers: headersOf(message.headers) });
+          if (done(messages)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}

@@ -1,0 +1,69 @@
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { createProcessor, type Processor, type ProcessorStages } from '../../src/processor/index.ts';
+import { createMetrics } from '../../src/admin/index.ts';
+import { KAFKA_BROKERS, REDIS_URL, uniqueName } from './env.ts';
+import { deleteTopics, testKafka } from './kafka.ts';
+
+export interface TestProcessor {
+  config: Config;
+  processor: Processor;
+  topics: { payments: string; decisions: string; alerts: string; dlq: string; links: string; labels: string };
+  stop(): Promise<void>;
+  /** Stops the processor and deletes its topics. */
+  cleanup(): Promise<void>;
+}
+
+/** Configuration with topics and a group of its own, so tests can run side by side. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const base = uniqueName('t');
+  return loadConfig({
+    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+    REDIS_URL,
+    VIGIL_GROUP_ID: `${base}-group`,
+    VIGIL_TOPIC_PAYMENTS: `${base}.payments`,
+    VIGIL_TOPIC_DECISIONS: `${base}.decisions`,
+    VIGIL_TOPIC_ALERTS: `${base}.alerts`,
+    VIGIL_TOPIC_DLQ: `${base}.dlq`,
+    VIGIL_TOPIC_LINKS: `${base}.links`,
+    VIGIL_TOPIC_LABELS: `${base}.labels`,
+    VIGIL_TOPIC_PARTITIONS: '3',
+    VIGIL_LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error',
+    ...overrides,
+  });
+}
+
+export async function startTestProcessor(options: { config?: Config; stages?: Partial<ProcessorStages> } = {}): Promise<TestProcessor> {
+  const config = options.config ?? testConfig();
+  const processor = createProcessor({
+    config,
+    log: createLogger(config.logLevel),
+    metrics: createMetrics({ defaultMetrics: false }),
+    ...(options.stages ? { stages: options.stages } : {}),
+  });
+  await processor.start();
+  const topics = {
+    payments: config.topicPayments,
+    decisions: config.topicDecisions,
+    alerts: config.topicAlerts,
+    dlq: config.topicDlq,
+    links: config.topicLinks,
+    labels: config.topicLabels,
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await processor.stop();
+  };
+  return {
+    config,
+    processor,
+    topics,
+    stop,
+    async cleanup() {
+      await stop();
+      await deleteTopics(testKafka(), Object.values(topics));
+    },
+  };
+}
