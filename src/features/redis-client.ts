@@ -15,7 +15,7 @@ export interface RedisClientOptions {
 
 /**
  * A Redis client whose commands fail fast instead of queueing forever while Redis is down:
- * `redis://host:port[/db]` for one node, `redis-cluster://host:port,host:port,...` for a cluster.
+ * `redis://host:port[/db]` (or `rediss://` for TLS) for one node, `redis-cluster://host:port,host:port,...` for a cluster.
  * A password may be given as `redis://:secret@host:port`.
  */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): RedisClient {
@@ -28,7 +28,7 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
     maxRetriesPerRequest: 1,
     retryStrategy: backoff,
   };
-  const match = /^(redis|redis-cluster):\/\/(?:(?:[^:@/]*):([^@/]*)@)?([^/]+?)(?:\/(\d+))?$/.exec(url);
+  const match = /^(rediss?|redis-cluster):\/\/(?:(?:[^:@/]*):([^@/]*)@)?([^/]+?)(?:\/(\d+))?$/.exec(url);
   if (match === null) throw new ConfigError('redis', `${url} is not redis://host:port[/db] or redis-cluster://host:port,host:port`);
   const [, scheme, password, hosts, db] = match;
   const nodes = (hosts as string).split(',').map((hostPort) => {
@@ -39,9 +39,10 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
   });
   const auth = password === undefined ? {} : { password: decodeURIComponent(password) };
   let client: RedisClient;
-  if (scheme === 'redis') {
-    if (nodes.length !== 1) throw new ConfigError('redis', 'redis:// takes one host:port; use redis-cluster:// for a cluster');
-    client = new Redis({ ...common, ...auth, ...nodes[0], db: db === undefined ? 0 : Number(db) });
+  if (scheme === 'redis' || scheme === 'rediss') {
+    if (nodes.length !== 1) throw new ConfigError('redis', `${scheme}:// takes one host:port; use redis-cluster:// for a cluster`);
+    const tls = scheme === 'rediss' ? { tls: {} } : {};
+    client = new Redis({ ...common, ...auth, ...tls, ...nodes[0], db: db === undefined ? 0 : Number(db) });
   } else {
     if (db !== undefined) throw new ConfigError('redis', 'a Redis Cluster has no databases: drop the /db suffix');
     client = createCluster(nodes, common, auth, backoff, commandTimeout);

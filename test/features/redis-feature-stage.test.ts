@@ -9,7 +9,7 @@ import { createRedisClient, createRedisFeatureStage, parseFeatureSpecs, type Red
 import type { PaymentEvent } from '../../src/ingest/event.ts';
 import { deleteKeys } from './velocity-check.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
+import { REDIS_URL } from '../support/env.ts';
 const T0 = 1_700_000_400_000; // a multiple of every bucket size below (10 s, 10 min)
 const SPECS = parseFeatureSpecs(
   `version: 1

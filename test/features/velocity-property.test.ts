@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRedisClient, type RedisClient } from '../../src/features/index.ts';
 import { assertMatchesModel, deleteKeys } from './velocity-check.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
+import { REDIS_URL } from '../support/env.ts';
 
 describe('velocity features on Redis equal the reference model', () => {
   const prefix = `test:features:property:${randomUUID()}:`;
