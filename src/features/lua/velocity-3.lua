@@ -13,7 +13,8 @@
                                                   forgotten
     Same hash tag, so same cluster slot, not passed in KEYS (like BullMQ's prefix keys):
       KEYS[1]..':d:<slot>:<bs>:<idx>'  hash distinct value -> occurrences in bucket idx
-      KEYS[1]..':w:<slot>:<bs>:<n>'    hash distinct value -> occurrences in the running window
+      KEYS[1]..':w:<slot>:<bs>:<n>'    zset distinct value -> newest bucket it occurs in, values of the running
+                                       window only
 
     ARGV[1] lateness ms: an event older than wm - lateness is counted at wm - lateness ("clamped")
     ARGV[2] retention ms (>= longest window): an event older than wm - lateness - retention is "stale": not counted,
@@ -103,13 +104,11 @@ local function sum_buckets(bs, from, to)
   return c, s
 end
 
--- Adds sign * the occurrences of buckets [from, to] to a window's distinct hash, dropping values that reach 0.
-local function move_buckets(slot, bs, from, to, wkey, sign)
+-- Rebuilds a window's distinct zset (value -> newest bucket it occurs in) from buckets [from, to].
+local function rebuild_distinct(slot, bs, from, to, wkey)
+  rcall('DEL', wkey)
   for idx = from, to do
-    local pairs_ = rcall('HGETALL', bucket_key(slot, bs, idx))
-    for i = 1, #pairs_, 2 do
-      if rcall('HINCRBY', wkey, pairs_[i], sign * tonumber(pairs_[i + 1])) <= 0 then rcall('HDEL', wkey, pairs_[i]) end
-    end
+    for _, v in ipairs(rcall('HKEYS', bucket_key(slot, bs, idx))) do rcall('ZADD', wkey, 'GT', idx, v) end
   end
 end
 
@@ -136,21 +135,23 @@ local function advance(w, idx)
     -- a new entity has no buckets; an entity counted by an older script version gets its windows built once
     if wm0 == nil then st.head = idx; st.dirty = true; return end
     if wcs[w] then st.c, st.s = sum_buckets(bs, idx - n + 1, idx) end
-    for _, slot in ipairs(wslots[w]) do
-      local wkey = window_key(slot, w)
-      rcall('DEL', wkey)
-      move_buckets(slot, bs, idx - n + 1, idx, wkey, 1)
-    end
+    for _, slot in ipairs(wslots[w]) do rebuild_distinct(slot, bs, idx - n + 1, idx, window_key(slot, w)) end
   elseif idx - n >= st.head then
     st.c, st.s = 0, 0
     for _, slot in ipairs(wslots[w]) do rcall('DEL', window_key(slot, w)) end
   else
-    local from, to = st.head - n + 1, idx - n
     if wcs[w] then
-      local c, s = sum_buckets(bs, from, to)
-      st.c, st.s = st.c - c, st.s - s
+      -- subtract the buckets that leave, or re-add the ones that stay: whichever are fewer
+      local leaving = idx - st.head
+      if leaving <= n - leaving then
+        local c, s = sum_buckets(bs, st.head - n + 1, idx - n)
+        st.c, st.s = st.c - c, st.s - s
+      else
+        st.c, st.s = sum_buckets(bs, idx - n + 1, st.head)
+      end
     end
-    for _, slot in ipairs(wslots[w]) do move_buckets(slot, bs, from, to, window_key(slot, w), -1) end
+    -- values whose newest occurrence leaves the window
+    for _, slot in ipairs(wslots[w]) do rcall('ZREMRANGEBYSCORE', window_key(slot, w), '-inf', idx - n) end
   end
   st.head = idx
   st.dirty = true
@@ -230,7 +231,7 @@ local function count_event(t, amount, dv)
       if wcs[w] then st.c = st.c + 1; st.s = st.s + amount; st.dirty = true end
       for _, slot in ipairs(wslots[w]) do
         local v = ARGV[dv + slot - 1]
-        if v ~= '' then rcall('HINCRBY', window_key(slot, w), v, 1) end
+        if v ~= '' then rcall('ZADD', window_key(slot, w), 'GT', floor(t / wbs[w]), v) end
       end
     end
   end
@@ -243,7 +244,7 @@ local function features_at(t)
     local st, idx = window(w), floor(t / wbs[w])
     local head = st.head ~= nil and idx == st.head
     if kind == 'd' then
-      if head then values[o] = rcall('HLEN', window_key(oslot[o], w))
+      if head then values[o] = rcall('ZCARD', window_key(oslot[o], w))
       else values[o] = distinct_of_buckets(oslot[o], w, idx) end
     else
       local c, s
