@@ -64,6 +64,7 @@ function createCluster(
     clusterRetryStrategy: backoff,
     enableOfflineQueue: true,
     slotsRefreshTimeout: commandTimeout,
+    slotsRefreshInterval: 5000,
     retryDelayOnFailover: 100,
     retryDelayOnClusterDown: 100,
   });

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { FeatureValues } from '../rules/decision.ts';
 import { ConfigError, DependencyUnavailableError, ErrorCodes } from '../errors.ts';
@@ -173,6 +174,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       try {
         return await withDeadline(run(events), timeoutMs);
       } catch (error) {
+        // after a failover the slot map may still name a dead master: re-read it before the caller retries
+        if (client instanceof Cluster) client.refreshSlotsCache();
         throw toRedisError(error);
       }
     },

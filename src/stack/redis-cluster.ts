@@ -51,7 +51,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   try {
     for (const port of ports) {
       const args = ['--port', String(port), '--bind', HOST, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', '2000', '--dir', dir, '--save', '', '--appendonly', 'no', '--logfile', `redis-${port}.log`];
+        '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0', '--dir', dir, '--save', '', '--appendonly', 'no',
+        '--logfile', `redis-${port}.log`];
       children.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
     }
     for (const port of ports) await waitFor(() => cli(port, 'ping') === 'PONG', deadline, `node ${port} did not answer PING`);
@@ -61,6 +62,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     for (const port of ports) {
       await waitFor(() => /cluster_state:ok/.test(cli(port, 'cluster', 'info')), deadline, `node ${port} did not reach cluster_state:ok`);
     }
+    // a replica that never synced cannot take over: wait until every replica has its master link up
+    const replicaCount = ports.length - Math.floor(ports.length / (replicas + 1));
+    await waitFor(
+      () => ports.filter((port) => /master_link_status:up/.test(cli(port, 'info', 'replication'))).length >= replicaCount,
+      deadline,
+      `${replicaCount} replicas did not finish their first sync`,
+    );
   } catch (error) {
     await stop();
     throw error;
