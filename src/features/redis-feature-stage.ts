@@ -42,7 +42,7 @@ export interface FeatureStats {
   events: number;
   /** Pipelines sent: one per Redis node per batch. */
   roundTrips: number;
-  /** Script calls: one per entity per batch. */
+  /** Script calls: one per entity per batch on a cluster, one per entity kind (up to 200 entities) on one node. */
   scriptCalls: number;
   /** Events already counted (redelivered or replayed): their first features were returned. */
   duplicates: number;
@@ -68,6 +68,14 @@ interface Group {
   events: number[];
 }
 
+/** Entities of one kind in one script call on a single node: bounds how long one call holds Redis. */
+const MAX_ENTITIES_PER_CALL = 200;
+
+interface Call {
+  plan: EntityPlan;
+  groups: Group[];
+}
+
 const FLAG_DUPLICATE = 1;
 const FLAG_WITHIN = 2;
 const FLAG_BEYOND = 4;
@@ -89,6 +97,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const ownsClient = typeof options.redis === 'string';
   const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? timeoutMs }) : options.redis;
   const script = registerVelocityScript(client);
+  const isCluster = client instanceof Cluster;
   const counters: FeatureStats = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
 
   async function run(events: readonly PaymentEvent[]): Promise<FeatureValues[]> {
@@ -104,60 +113,75 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
         group.events.push(i);
       }
     }
-    const byNode = new Map<string, Group[]>();
+    // One call per entity on a cluster (an entity's keys share one slot), one call per entity kind on a single node.
+    const byNode = new Map<string, Call[]>();
+    let scriptCalls = 0;
     for (const group of groups.values()) {
       const node = nodeGroupOf(client, keyPrefix + '{' + group.tag + '}');
-      const list = byNode.get(node);
-      if (list === undefined) byNode.set(node, [group]);
-      else list.push(group);
+      let calls = byNode.get(node);
+      if (calls === undefined) byNode.set(node, (calls = []));
+      const open = isCluster ? undefined : calls.find((call) => call.plan === group.plan && call.groups.length < MAX_ENTITIES_PER_CALL);
+      if (open !== undefined) open.groups.push(group);
+      else {
+        calls.push({ plan: group.plan, groups: [group] });
+        scriptCalls++;
+      }
     }
     const replies = await Promise.all(
-      [...byNode.values()].map(async (list) => {
+      [...byNode.values()].map(async (calls) => {
         const pipeline = client.pipeline();
-        for (const group of list) {
-          const base = keyPrefix + '{' + group.tag + '}';
-          const argv = [...group.plan.header, String(group.events.length)];
-          for (const index of group.events) {
-            const event = events[index] as PaymentEvent;
-            argv.push(event.id, String(event.ts), String(event.amount));
-            for (const field of group.plan.distinctFields) argv.push(event[field] ?? '');
+        for (const call of calls) {
+          const keys: string[] = [];
+          const argv = [...call.plan.header, String(call.groups.length)];
+          for (const group of call.groups) {
+            const base = keyPrefix + '{' + group.tag + '}';
+            keys.push(base + ':c', base + ':i', base + ':r');
+            argv.push(String(group.events.length));
+            for (const index of group.events) {
+              const event = events[index] as PaymentEvent;
+              argv.push(event.id, String(event.ts), String(event.amount));
+              for (const field of call.plan.distinctFields) argv.push(event[field] ?? '');
+            }
           }
-          script.queue(pipeline, [base + ':c', base + ':i', base + ':r'], argv);
+          script.queue(pipeline, keys, argv);
         }
         const results = await pipeline.exec();
         if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
-        return { list, results };
+        return { calls, results };
       }),
     );
 
     const features: FeatureValues[] = events.map(() => ({}));
     const flags = new Uint8Array(events.length);
-    for (const { list, results } of replies) {
-      list.forEach((group, g) => {
-        const [error, reply] = results[g] ?? [new Error('missing pipeline reply'), null];
+    for (const { calls, results } of replies) {
+      calls.forEach((call, c) => {
+        const [error, reply] = results[c] ?? [new Error('missing pipeline reply'), null];
         if (error) throw error;
         const lines = reply as string[];
-        group.events.forEach((index, j) => {
-          const parts = (lines[j] as string).split(',');
-          flags[index]! |= STATUS_FLAGS[parts[0] as string] ?? 0;
-          const late = Number(parts[1]);
-          if (late > counters.maxLatenessMs) counters.maxLatenessMs = late;
-          const target = features[index] as FeatureValues;
-          for (const read of group.plan.reads) {
-            const value = Number(parts[read.output + 2]);
-            if (read.countOutput === undefined) target[read.name] = value;
-            else {
-              const count = Number(parts[read.countOutput + 2]);
-              target[read.name] = count === 0 ? 0 : value / count;
+        let line = 0;
+        for (const group of call.groups) {
+          for (const index of group.events) {
+            const parts = (lines[line++] as string).split(',');
+            flags[index]! |= STATUS_FLAGS[parts[0] as string] ?? 0;
+            const late = Number(parts[1]);
+            if (late > counters.maxLatenessMs) counters.maxLatenessMs = late;
+            const target = features[index] as FeatureValues;
+            for (const read of call.plan.reads) {
+              const value = Number(parts[read.output + 2]);
+              if (read.countOutput === undefined) target[read.name] = value;
+              else {
+                const count = Number(parts[read.countOutput + 2]);
+                target[read.name] = count === 0 ? 0 : value / count;
+              }
             }
           }
-        });
+        }
       });
     }
     counters.batches++;
     counters.events += events.length;
     counters.roundTrips += byNode.size;
-    counters.scriptCalls += groups.size;
+    counters.scriptCalls += scriptCalls;
     for (const flag of flags) {
       if (flag & FLAG_DUPLICATE) counters.duplicates++;
       if (flag & FLAG_STALE) counters.stale++;

@@ -1,8 +1,9 @@
 --[[
-  Counts a batch of events of ONE entity (e.g. card 1234) into event-time buckets, exactly once per event id,
-  and returns each event's velocity features, in the order given.
+  Counts a batch of events of G entities of one kind (e.g. cards) into event-time buckets, exactly once per event id
+  and entity, and returns each event's velocity features, in the order given. On a Redis Cluster G is 1 (the keys of
+  one entity share a hash tag, hence a slot); on a single Redis one call takes every entity of that kind in a batch.
 
-  Input:
+  Input, for each entity g = 1..G (KEYS[3g-2], KEYS[3g-1], KEYS[3g]; shown for g = 1):
     KEYS[1] counters hash  <prefix>{<entity>}:c   'wm' watermark (highest effective event time counted),
                                                   '<bs>:<idx>:c' / '<bs>:<idx>:s' count / amount sum of bucket idx,
                                                   'r:<bs>:<n>' running window 'head,count,sum' over buckets
@@ -24,9 +25,10 @@
     then    O, number of outputs, then O triples: kind ('c' count | 's' amount sum | 'd' distinct), window (1-based),
             distinct slot (1-based, 0 unless kind 'd')
     then    D, number of distinct slots
-    then    E, number of events, then E records of 3 + D fields: id, ts (epoch ms), amount, D distinct values ('' = absent)
+    then    G, number of entities, then for each entity in KEYS order: E, number of its events, then E records of
+            3 + D fields: id, ts (epoch ms), amount, D distinct values ('' = absent)
 
-  Output: one string per event, 'status,lateMs,v1,...,vO' where status is
+  Output: one string per event, entities in KEYS order, 'status,lateMs,v1,...,vO' where status is
     n counted in order | w counted late, within lateness | l counted, clamped to wm - lateness | s stale, not counted |
     d duplicate id: v1..vO are those returned when it was first counted.
     lateMs = wm - ts when ts < wm, else 0. A value covers buckets (idx(t) - n, idx(t)] of the event's effective time t,
@@ -38,7 +40,9 @@
 ]]
 local rcall = redis.call
 local floor = math.floor
-local counters, ids, replies = KEYS[1], KEYS[2], KEYS[3]
+-- The entity being processed, and its state (reset for each entity).
+local counters, ids, replies
+local head_values, wm, wm0, next_trim, trim_dirty, state, touched
 
 local lateness = tonumber(ARGV[1])
 local retention = tonumber(ARGV[2])
@@ -55,7 +59,7 @@ for o = 1, no do
   okind[o] = ARGV[p]; owin[o] = tonumber(ARGV[p + 1]); oslot[o] = tonumber(ARGV[p + 2]); p = p + 3
 end
 local nd = tonumber(ARGV[p]); p = p + 1
-local ne = tonumber(ARGV[p]); p = p + 1
+local ng = tonumber(ARGV[p]); p = p + 1
 
 -- wcs[w]: window w has count/sum outputs; wslots[w]: its distinct slots. cbs: bucket sizes with counters;
 -- dpairs: (slot, bs) with bucket hashes; keep[bs]: most buckets any window of that size reaches back.
@@ -77,9 +81,6 @@ end
 -- One read of the entity's state: watermark, next trim, running windows.
 local head_fields = { 'wm', 'nt' }
 for w = 1, nw do head_fields[w + 2] = 'r:' .. wbs[w] .. ':' .. wn[w] end
-local head_values = rcall('HMGET', counters, unpack(head_fields))
-local wm = tonumber(head_values[1])
-local wm0 = wm
 
 local function bucket_key(slot, bs, idx) return counters .. ':d:' .. slot .. ':' .. bs .. ':' .. idx end
 local function window_key(slot, w) return counters .. ':w:' .. slot .. ':' .. wbs[w] .. ':' .. wn[w] end
@@ -110,10 +111,10 @@ local function rebuild_distinct(slot, bs, from, to, wkey)
   for idx = from, to do
     for _, v in ipairs(rcall('HKEYS', bucket_key(slot, bs, idx))) do rcall('ZADD', wkey, 'GT', idx, v) end
   end
+  touched[wkey] = true
 end
 
 -- Running windows, loaded on first use: state[w] = { head = idx or nil, c, s, dirty }.
-local state = {}
 local function window(w)
   local st = state[w]
   if st == nil then
@@ -159,8 +160,6 @@ end
 
 -- A bucket (bs, idx) can be deleted once no read reaches it: when wm >= (idx + keep[bs]) * bs + lateness.
 local function expiry(bs, idx) return (idx + keep[bs]) * bs + lateness end
-local next_trim = tonumber(head_values[2])
-local trim_dirty = false
 local function written(bs, idx)
   local x = expiry(bs, idx)
   if next_trim == nil or x < next_trim then next_trim = x; trim_dirty = true end
@@ -231,7 +230,11 @@ local function count_event(t, amount, dv)
       if wcs[w] then st.c = st.c + 1; st.s = st.s + amount; st.dirty = true end
       for _, slot in ipairs(wslots[w]) do
         local v = ARGV[dv + slot - 1]
-        if v ~= '' then rcall('ZADD', window_key(slot, w), 'GT', floor(t / wbs[w]), v) end
+        if v ~= '' then
+          local wkey = window_key(slot, w)
+          rcall('ZADD', wkey, 'GT', floor(t / wbs[w]), v)
+          touched[wkey] = true
+        end
       end
     end
   end
@@ -260,75 +263,89 @@ local function features_at(t)
   return table.concat(values, ',')
 end
 
-local out = {}
-for e = 1, ne do
-  local id, ts, amount = ARGV[p], tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
-  local dv = p + 3
-  p = p + 3 + nd
-  local first = rcall('HGET', replies, id)
-  if first then
-    local comma = string.find(first, ',', 1, true)
-    if wm and tonumber(string.sub(first, 1, comma - 1)) < wm - lateness - retention then
-      first = nil
-    else
-      out[e] = 'd,0,' .. string.sub(first, comma + 1)
-    end
-  end
-  if not first then
-    local status, t, late = 'n', ts, 0
-    if wm and ts < wm then
-      late = wm - ts
-      status = 'w'
-      if ts < wm - lateness then
-        t = wm - lateness
-        status = (ts < t - retention) and 's' or 'l'
+-- Counts and reads the events of the current entity, appending one reply per event to out.
+local function process_entity(out)
+  local ne = tonumber(ARGV[p]); p = p + 1
+  for e = 1, ne do
+    local id, ts, amount = ARGV[p], tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+    local dv = p + 3
+    p = p + 3 + nd
+    local first = rcall('HGET', replies, id)
+    if first then
+      local comma = string.find(first, ',', 1, true)
+      if wm and tonumber(string.sub(first, 1, comma - 1)) < wm - lateness - retention then
+        first = nil
+      else
+        out[#out + 1] = 'd,0,' .. string.sub(first, comma + 1)
       end
     end
-    if status ~= 's' then
-      count_event(t, amount, dv)
-      -- after count_event: moving the running windows forward reads the buckets that leave them
-      if wm == nil or t > wm then
-        wm = t
-        trim(wm)
+    if not first then
+      local status, t, late = 'n', ts, 0
+      if wm and ts < wm then
+        late = wm - ts
+        status = 'w'
+        if ts < wm - lateness then
+          t = wm - lateness
+          status = (ts < t - retention) and 's' or 'l'
+        end
       end
+      if status ~= 's' then
+        count_event(t, amount, dv)
+        -- after count_event: moving the running windows forward reads the buckets that leave them
+        if wm == nil or t > wm then
+          wm = t
+          trim(wm)
+        end
+      end
+      local reply = features_at(t)
+      if status ~= 's' then
+        rcall('HSET', replies, id, string.format('%d', t) .. ',' .. reply)
+        rcall('ZADD', ids, t, id)
+      end
+      out[#out + 1] = status .. ',' .. string.format('%d', late) .. ',' .. reply
     end
-    local reply = features_at(t)
-    if status ~= 's' then
-      rcall('HSET', replies, id, string.format('%d', t) .. ',' .. reply)
-      rcall('ZADD', ids, t, id)
-    end
-    out[e] = status .. ',' .. string.format('%d', late) .. ',' .. reply
   end
+
+  local dirty = {}
+  for w, st in pairs(state) do
+    if st.dirty then
+      dirty[#dirty + 1] = 'r:' .. wbs[w] .. ':' .. wn[w]
+      dirty[#dirty + 1] = string.format('%d,%d,%d', st.head, st.c, st.s)
+    end
+  end
+  if trim_dirty then
+    dirty[#dirty + 1] = 'nt'
+    dirty[#dirty + 1] = next_trim and string.format('%d', next_trim) or ''
+  end
+  if wm and wm ~= wm0 then
+    dirty[#dirty + 1] = 'wm'
+    dirty[#dirty + 1] = string.format('%d', wm)
+  end
+  if #dirty > 0 then rcall('HSET', counters, unpack(dirty)) end
+  if wm and wm ~= wm0 then
+    local cut = '(' .. string.format('%d', wm - lateness - retention)
+    local old = rcall('ZRANGEBYSCORE', ids, '-inf', cut)
+    if #old > 0 then
+      chunked('HDEL', replies, old)
+      rcall('ZREMRANGEBYSCORE', ids, '-inf', cut)
+    end
+  end
+  if wm then
+    rcall('PEXPIRE', counters, ttl)
+    rcall('PEXPIRE', ids, ttl)
+    rcall('PEXPIRE', replies, ttl)
+  end
+  for wkey in pairs(touched) do rcall('PEXPIRE', wkey, ttl) end
 end
 
-local dirty = {}
-for w, st in pairs(state) do
-  if st.dirty then
-    dirty[#dirty + 1] = 'r:' .. wbs[w] .. ':' .. wn[w]
-    dirty[#dirty + 1] = string.format('%d,%d,%d', st.head, st.c, st.s)
-    for _, slot in ipairs(wslots[w]) do rcall('PEXPIRE', window_key(slot, w), ttl) end
-  end
-end
-if trim_dirty then
-  dirty[#dirty + 1] = 'nt'
-  dirty[#dirty + 1] = next_trim and string.format('%d', next_trim) or ''
-end
-if wm and wm ~= wm0 then
-  dirty[#dirty + 1] = 'wm'
-  dirty[#dirty + 1] = string.format('%d', wm)
-end
-if #dirty > 0 then rcall('HSET', counters, unpack(dirty)) end
-if wm and wm ~= wm0 then
-  local cut = '(' .. string.format('%d', wm - lateness - retention)
-  local old = rcall('ZRANGEBYSCORE', ids, '-inf', cut)
-  if #old > 0 then
-    chunked('HDEL', replies, old)
-    rcall('ZREMRANGEBYSCORE', ids, '-inf', cut)
-  end
-end
-if wm then
-  rcall('PEXPIRE', counters, ttl)
-  rcall('PEXPIRE', ids, ttl)
-  rcall('PEXPIRE', replies, ttl)
+local out = {}
+for g = 1, ng do
+  counters, ids, replies = KEYS[3 * g - 2], KEYS[3 * g - 1], KEYS[3 * g]
+  head_values = rcall('HMGET', counters, unpack(head_fields))
+  wm = tonumber(head_values[1])
+  wm0 = wm
+  next_trim = tonumber(head_values[2])
+  trim_dirty, state, touched = false, {}, {}
+  process_entity(out)
 end
 return out
