@@ -24,4 +24,4 @@ export function createNoFeatureStage(): FeatureStage {
 
 export { createRedisFeatureStage, type FeatureStats, type RedisFeatureStage, type RedisFeatureStageOptions } from './redis-feature-stage.ts';
 export { createRedisClient, type RedisClient, type RedisClientOptions } from './redis-client.ts';
-export { loadFeatureSpecs, parseFeatureSpecs, type FeatureSpec, type FeatureSpecs } from './spec.ts';
+export { loadFeatureSpecs, loadFeatureSpecsSync, parseFeatureSpecs, type FeatureSpec, type FeatureSpecs } from './spec.ts';

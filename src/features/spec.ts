@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { FeatureSpecError } from '../errors.ts';
@@ -44,6 +45,17 @@ export async function loadFeatureSpecs(path: string): Promise<FeatureSpecs> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new FeatureSpecError(path, 0, '(file)', `cannot be read: ${(cause as Error).message}`);
+  }
+  return parseFeatureSpecs(text, path);
+}
+
+/** loadFeatureSpecs for start-up code that is synchronous. */
+export function loadFeatureSpecsSync(path: string): FeatureSpecs {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
   } catch (cause) {
     throw new FeatureSpecError(path, 0, '(file)', `cannot be read: ${(cause as Error).message}`);
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ErrorCodes, FeatureSpecError } from '../../src/errors.ts';
-import { loadFeatureSpecs, parseFeatureSpecs } from '../../src/features/spec.ts';
+import { loadFeatureSpecs, loadFeatureSpecsSync, parseFeatureSpecs } from '../../src/features/spec.ts';
 
 const RULES = new URL('../../rules/features.yaml', import.meta.url).pathname;
 
@@ -71,6 +71,8 @@ describe('feature specs', () => {
       await assert.rejects(loadFeatureSpecs(join(dir, 'missing.yaml')), (error: unknown) => error instanceof FeatureSpecError && error.message.includes('missing.yaml'));
       await writeFile(join(dir, 'bad.yaml'), 'version: 1\nfeatures:\n  - entity: card\n    aggregates: [count]\n    windows: [fortnight]\n');
       await assert.rejects(loadFeatureSpecs(join(dir, 'bad.yaml')), /bad\.yaml:5: features\.0\.windows\.0/);
+      assert.throws(() => loadFeatureSpecsSync(join(dir, 'bad.yaml')), /bad\.yaml:5: features\.0\.windows\.0/);
+      assert.deepEqual(loadFeatureSpecsSync(RULES), await loadFeatureSpecs(RULES));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
