@@ -80,7 +80,8 @@ const FLAG_DUPLICATE = 1;
 const FLAG_WITHIN = 2;
 const FLAG_BEYOND = 4;
 const FLAG_STALE = 8;
-const STATUS_FLAGS: Readonly<Record<string, number>> = { n: 0, d: FLAG_DUPLICATE, w: FLAG_WITHIN, l: FLAG_BEYOND, s: FLAG_STALE };
+/** By the script's status code: 0 in order, 1 late within the lateness, 2 clamped, 3 stale, 4 duplicate. */
+const STATUS_FLAGS: readonly number[] = [0, FLAG_WITHIN, FLAG_BEYOND, FLAG_STALE, FLAG_DUPLICATE];
 
 /** The velocity stage on Redis or a Redis Cluster: one pipelined script call per entity, one pipeline per node. */
 export function createRedisFeatureStage(options: RedisFeatureStageOptions): RedisFeatureStage {
@@ -157,20 +158,20 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       calls.forEach((call, c) => {
         const [error, reply] = results[c] ?? [new Error('missing pipeline reply'), null];
         if (error) throw error;
-        const lines = reply as string[];
+        const lines = reply as number[][];
         let line = 0;
         for (const group of call.groups) {
           for (const index of group.events) {
-            const parts = (lines[line++] as string).split(',');
-            flags[index]! |= STATUS_FLAGS[parts[0] as string] ?? 0;
-            const late = Number(parts[1]);
+            const parts = lines[line++] as number[];
+            flags[index]! |= STATUS_FLAGS[parts[0] as number] ?? 0;
+            const late = parts[1] as number;
             if (late > counters.maxLatenessMs) counters.maxLatenessMs = late;
             const target = features[index] as FeatureValues;
             for (const read of call.plan.reads) {
-              const value = Number(parts[read.output + 2]);
+              const value = parts[read.output + 2] as number;
               if (read.countOutput === undefined) target[read.name] = value;
               else {
-                const count = Number(parts[read.countOutput + 2]);
+                const count = parts[read.countOutput + 2] as number;
                 target[read.name] = count === 0 ? 0 : value / count;
               }
             }

@@ -6,12 +6,13 @@
   Input, for each entity g = 1..G (KEYS[3g-2], KEYS[3g-1], KEYS[3g]; shown for g = 1):
     KEYS[1] counters hash  <prefix>{<entity>}:c   'wm' watermark (highest effective event time counted),
                                                   '<bs>:<idx>:c' / '<bs>:<idx>:s' count / amount sum of bucket idx,
-                                                  'r:<bs>:<n>' running window 'head,count,sum' over buckets
-                                                  (head - n, head], head = the newest bucket
+                                                  'r:<bs>:<n>' running window, msgpack [head, count, sum] over buckets
+                                                  (head - n, head], head = the newest bucket,
+                                                  'nt' watermark at which the next bucket can be deleted,
+                                                  'k:d:<slot>:<bs>:<idx>' marks an existing distinct bucket hash
     KEYS[2] ids zset       <prefix>{<entity>}:i   member event id, score its effective event time
-    KEYS[3] replies hash   <prefix>{<entity>}:r   field event id, value '<effective time>,<features returned when it
-                                                  was first counted>'; an id older than wm - lateness - retention is
-                                                  forgotten
+    KEYS[3] replies hash   <prefix>{<entity>}:r   field event id, value msgpack [effective time, reply when it was first
+                                                  counted]; an id older than wm - lateness - retention is forgotten
     Same hash tag, so same cluster slot, not passed in KEYS (like BullMQ's prefix keys):
       KEYS[1]..':d:<slot>:<bs>:<idx>'  hash distinct value -> occurrences in bucket idx
       KEYS[1]..':w:<slot>:<bs>:<n>'    zset distinct value -> newest bucket it occurs in, values of the running
@@ -28,9 +29,9 @@
     then    G, number of entities, then for each entity in KEYS order: E, number of its events, then E records of
             3 + D fields: id, ts (epoch ms), amount, D distinct values ('' = absent)
 
-  Output: one string per event, entities in KEYS order, 'status,lateMs,v1,...,vO' where status is
-    n counted in order | w counted late, within lateness | l counted, clamped to wm - lateness | s stale, not counted |
-    d duplicate id: v1..vO are those returned when it was first counted.
+  Output: one array of integers per event, entities in KEYS order: { status, lateMs, v1, ..., vO } where status is
+    0 counted in order | 1 counted late, within lateness | 2 counted, clamped to wm - lateness | 3 stale, not counted |
+    4 duplicate id: v1..vO are those returned when it was first counted.
     lateMs = wm - ts when ts < wm, else 0. A value covers buckets (idx(t) - n, idx(t)] of the event's effective time t,
     counting every counted event processed up to and including this one.
 
@@ -40,6 +41,7 @@
 ]]
 local rcall = redis.call
 local floor = math.floor
+local IN_ORDER, LATE, CLAMPED, STALE, DUPLICATE = 0, 1, 2, 3, 4
 -- The entity being processed, and its state (reset for each entity).
 local counters, ids, replies
 local head_values, wm, wm0, next_trim, trim_dirty, state, touched
@@ -49,41 +51,63 @@ local retention = tonumber(ARGV[2])
 local ttl = ARGV[3]
 local p = 4
 local nw = tonumber(ARGV[p]); p = p + 1
-local wbs, wn = {}, {}
+-- Lua's number-to-string conversion is slow in Redis (about a microsecond each): names are built from the ARGV
+-- strings once per call, bucket indexes are converted once per event, and replies are numbers or msgpack.
+local wbs, wn, wname = {}, {}, {}
+local bstr = {}
 for w = 1, nw do
-  wbs[w] = tonumber(ARGV[p]); wn[w] = tonumber(ARGV[p + 1]); p = p + 2
+  wbs[w] = tonumber(ARGV[p]); wn[w] = tonumber(ARGV[p + 1])
+  bstr[wbs[w]] = ARGV[p]
+  wname[w] = ARGV[p] .. ':' .. ARGV[p + 1]
+  p = p + 2
 end
 local no = tonumber(ARGV[p]); p = p + 1
-local okind, owin, oslot = {}, {}, {}
+local okind, owin, oslot, slotstr = {}, {}, {}, {}
 for o = 1, no do
   okind[o] = ARGV[p]; owin[o] = tonumber(ARGV[p + 1]); oslot[o] = tonumber(ARGV[p + 2]); p = p + 3
+  slotstr[oslot[o]] = ARGV[p - 1]
 end
 local nd = tonumber(ARGV[p]); p = p + 1
 local ng = tonumber(ARGV[p]); p = p + 1
 
 -- wcs[w]: window w has count/sum outputs; wslots[w]: its distinct slots. cbs: bucket sizes with counters;
 -- dpairs: (slot, bs) with bucket hashes; keep[bs]: most buckets any window of that size reaches back.
-local wcs, wslots, cbs, dpairs, keep, seen = {}, {}, {}, {}, {}, {}
-for w = 1, nw do wslots[w] = {} end
+local wcs, wslots, cbs, dpairs, keep = {}, {}, {}, {}, {}
+local seen_w, seen_d, seen_c = {}, {}, {}
+-- name suffixes: wsuffix[w][slot] = ':w:<slot>:<bs>:<n>', dprefix[slot][bs] = ':d:<slot>:<bs>:'
+local wsuffix, dprefix = {}, {}
+for w = 1, nw do wslots[w] = {}; seen_w[w] = {}; wsuffix[w] = {} end
 for o = 1, no do
   local w = owin[o]
   local bs = wbs[w]
   if keep[bs] == nil or keep[bs] < wn[w] then keep[bs] = wn[w] end
   if okind[o] == 'd' then
     local slot = oslot[o]
-    if not seen['w' .. w .. ':' .. slot] then seen['w' .. w .. ':' .. slot] = true; table.insert(wslots[w], slot) end
-    if not seen['d' .. slot .. ':' .. bs] then seen['d' .. slot .. ':' .. bs] = true; dpairs[#dpairs + 1] = { slot, bs } end
+    if not seen_w[w][slot] then
+      seen_w[w][slot] = true
+      table.insert(wslots[w], slot)
+      wsuffix[w][slot] = ':w:' .. slotstr[slot] .. ':' .. wname[w]
+    end
+    seen_d[slot] = seen_d[slot] or {}
+    dprefix[slot] = dprefix[slot] or {}
+    if not seen_d[slot][bs] then
+      seen_d[slot][bs] = true
+      dpairs[#dpairs + 1] = { slot, bs }
+      dprefix[slot][bs] = ':d:' .. slotstr[slot] .. ':' .. bstr[bs] .. ':'
+    end
   else
     wcs[w] = true
-    if not seen['c' .. bs] then seen['c' .. bs] = true; cbs[#cbs + 1] = bs end
+    if not seen_c[bs] then seen_c[bs] = true; cbs[#cbs + 1] = bs end
   end
 end
 -- One read of the entity's state: watermark, next trim, running windows.
 local head_fields = { 'wm', 'nt' }
-for w = 1, nw do head_fields[w + 2] = 'r:' .. wbs[w] .. ':' .. wn[w] end
+for w = 1, nw do head_fields[w + 2] = 'r:' .. wname[w] end
 
-local function bucket_key(slot, bs, idx) return counters .. ':d:' .. slot .. ':' .. bs .. ':' .. idx end
-local function window_key(slot, w) return counters .. ':w:' .. slot .. ':' .. wbs[w] .. ':' .. wn[w] end
+-- sidx: the bucket index as a string (convert it once per event and bucket size)
+local function bucket_key(slot, bs, sidx) return counters .. dprefix[slot][bs] .. sidx end
+local function window_key(slot, w) return counters .. wsuffix[w][slot] end
+local function field(bs, sidx) return bstr[bs] .. ':' .. sidx end
 
 local function chunked(command, key, items)
   for i = 1, #items, 1000 do rcall(command, key, unpack(items, i, math.min(i + 999, #items))) end
@@ -93,8 +117,9 @@ end
 local function sum_buckets(bs, from, to)
   local fields = {}
   for idx = from, to do
-    fields[#fields + 1] = bs .. ':' .. idx .. ':c'
-    fields[#fields + 1] = bs .. ':' .. idx .. ':s'
+    local f = field(bs, tostring(idx))
+    fields[#fields + 1] = f .. ':c'
+    fields[#fields + 1] = f .. ':s'
   end
   if #fields == 0 then return 0, 0 end
   local values = rcall('HMGET', counters, unpack(fields))
@@ -109,7 +134,7 @@ end
 local function rebuild_distinct(slot, bs, from, to, wkey)
   rcall('DEL', wkey)
   for idx = from, to do
-    for _, v in ipairs(rcall('HKEYS', bucket_key(slot, bs, idx))) do rcall('ZADD', wkey, 'GT', idx, v) end
+    for _, v in ipairs(rcall('HKEYS', bucket_key(slot, bs, tostring(idx)))) do rcall('ZADD', wkey, 'GT', idx, v) end
   end
   touched[wkey] = true
 end
@@ -121,8 +146,8 @@ local function window(w)
     local raw = head_values[w + 2]
     st = { c = 0, s = 0 }
     if raw then
-      local h, c, s = string.match(raw, '^(-?%d+),(%d+),(%d+)$')
-      st.head, st.c, st.s = tonumber(h), tonumber(c), tonumber(s)
+      local saved = cmsgpack.unpack(raw) -- { head, count, sum }
+      st.head, st.c, st.s = saved[1], saved[2], saved[3]
     end
     state[w] = st
   end
@@ -166,20 +191,20 @@ local function written(bs, idx)
 end
 
 -- Deletes every bucket that no read can reach at watermark mark; only runs when one exists (next_trim <= mark).
--- Buckets are found from the hash's own fields: distinct bucket hashes have a marker field 'k:<slot>:<bs>:<idx>'.
+-- Buckets are found from the hash's own fields: distinct bucket hashes have a marker field 'k:d:<slot>:<bs>:<idx>'.
 local function trim(mark)
   if next_trim == nil or mark < next_trim then return end
   local fields, keys, soonest = {}, {}, nil
   for _, f in ipairs(rcall('HKEYS', counters)) do
     local bs, idx = string.match(f, '^(%d+):(-?%d+):c$')
     local slot
-    if bs == nil then slot, bs, idx = string.match(f, '^k:(%d+):(%d+):(-?%d+)$') end
+    if bs == nil then slot, bs, idx = string.match(f, '^k:d:(%d+):(%d+):(-?%d+)$') end
     if bs ~= nil then
       bs, idx = tonumber(bs), tonumber(idx)
       local x = keep[bs] and expiry(bs, idx) or mark
       if x <= mark then
         fields[#fields + 1] = f
-        if slot == nil then fields[#fields + 1] = bs .. ':' .. idx .. ':s' else keys[#keys + 1] = bucket_key(slot, bs, idx) end
+        if slot == nil then fields[#fields + 1] = string.sub(f, 1, -2) .. 's' else keys[#keys + 1] = counters .. string.sub(f, 2) end
       elseif soonest == nil or x < soonest then
         soonest = x
       end
@@ -195,7 +220,7 @@ end
 local function distinct_of_buckets(slot, w, idx)
   local values, count = {}, 0
   for b = idx - wn[w] + 1, idx do
-    for _, v in ipairs(rcall('HKEYS', bucket_key(slot, wbs[w], b))) do
+    for _, v in ipairs(rcall('HKEYS', bucket_key(slot, wbs[w], tostring(b)))) do
       if not values[v] then values[v] = true; count = count + 1 end
     end
   end
@@ -207,18 +232,23 @@ local function count_event(t, amount, dv)
     local idx, st = floor(t / wbs[w]), window(w)
     if st.head == nil or idx > st.head then advance(w, idx) end
   end
+  local sidx = {}
   for _, bs in ipairs(cbs) do
     local idx = floor(t / bs)
-    if rcall('HINCRBY', counters, bs .. ':' .. idx .. ':c', 1) == 1 then written(bs, idx) end
-    rcall('HINCRBY', counters, bs .. ':' .. idx .. ':s', amount)
+    sidx[bs] = tostring(idx)
+    local f = field(bs, sidx[bs])
+    if rcall('HINCRBY', counters, f .. ':c', 1) == 1 then written(bs, idx) end
+    rcall('HINCRBY', counters, f .. ':s', amount)
   end
   for _, pair in ipairs(dpairs) do
     local slot, bs = pair[1], pair[2]
     local v = ARGV[dv + slot - 1]
     if v ~= '' then
       local idx = floor(t / bs)
-      local key = bucket_key(slot, bs, idx)
-      if rcall('HINCRBY', key, v, 1) == 1 and rcall('HSETNX', counters, 'k:' .. slot .. ':' .. bs .. ':' .. idx, 1) == 1 then
+      local s = sidx[bs]
+      if s == nil then s = tostring(idx); sidx[bs] = s end
+      local key = bucket_key(slot, bs, s)
+      if rcall('HINCRBY', key, v, 1) == 1 and rcall('HSETNX', counters, 'k' .. dprefix[slot][bs] .. s, 1) == 1 then
         rcall('PEXPIRE', key, ttl)
         written(bs, idx)
       end
@@ -240,15 +270,16 @@ local function count_event(t, amount, dv)
   end
 end
 
-local function features_at(t)
-  local values, sums = {}, {}
+-- The event's reply: { status, lateMs, v1, ..., vO } as numbers (Redis turns them into integers).
+local function features_at(t, status, late)
+  local values, sums = { status, late }, {}
   for o = 1, no do
     local w, kind = owin[o], okind[o]
     local st, idx = window(w), floor(t / wbs[w])
     local head = st.head ~= nil and idx == st.head
     if kind == 'd' then
-      if head then values[o] = rcall('ZCARD', window_key(oslot[o], w))
-      else values[o] = distinct_of_buckets(oslot[o], w, idx) end
+      if head then values[o + 2] = rcall('ZCARD', window_key(oslot[o], w))
+      else values[o + 2] = distinct_of_buckets(oslot[o], w, idx) end
     else
       local c, s
       if head then c, s = st.c, st.s
@@ -257,10 +288,10 @@ local function features_at(t)
         if cached == nil then cached = { sum_buckets(wbs[w], idx - wn[w] + 1, idx) }; sums[w] = cached end
         c, s = cached[1], cached[2]
       end
-      values[o] = string.format('%d', kind == 'c' and c or s)
+      values[o + 2] = kind == 'c' and c or s
     end
   end
-  return table.concat(values, ',')
+  return values
 end
 
 -- Counts and reads the events of the current entity, appending one reply per event to out.
@@ -272,24 +303,24 @@ local function process_entity(out)
     p = p + 3 + nd
     local first = rcall('HGET', replies, id)
     if first then
-      local comma = string.find(first, ',', 1, true)
-      if wm and tonumber(string.sub(first, 1, comma - 1)) < wm - lateness - retention then
+      first = cmsgpack.unpack(first) -- { effective time, status, lateMs, v1, ..., vO } of the first counting
+      if wm and first[1] < wm - lateness - retention then
         first = nil
       else
-        out[#out + 1] = 'd,0,' .. string.sub(first, comma + 1)
+        out[#out + 1] = { DUPLICATE, 0, unpack(first, 4) }
       end
     end
     if not first then
-      local status, t, late = 'n', ts, 0
+      local status, t, late = IN_ORDER, ts, 0
       if wm and ts < wm then
         late = wm - ts
-        status = 'w'
+        status = LATE
         if ts < wm - lateness then
           t = wm - lateness
-          status = (ts < t - retention) and 's' or 'l'
+          status = (ts < t - retention) and STALE or CLAMPED
         end
       end
-      if status ~= 's' then
+      if status ~= STALE then
         count_event(t, amount, dv)
         -- after count_event: moving the running windows forward reads the buckets that leave them
         if wm == nil or t > wm then
@@ -297,33 +328,33 @@ local function process_entity(out)
           trim(wm)
         end
       end
-      local reply = features_at(t)
-      if status ~= 's' then
-        rcall('HSET', replies, id, string.format('%d', t) .. ',' .. reply)
+      local reply = features_at(t, status, late)
+      if status ~= STALE then
+        rcall('HSET', replies, id, cmsgpack.pack({ t, unpack(reply) }))
         rcall('ZADD', ids, t, id)
       end
-      out[#out + 1] = status .. ',' .. string.format('%d', late) .. ',' .. reply
+      out[#out + 1] = reply
     end
   end
 
   local dirty = {}
   for w, st in pairs(state) do
     if st.dirty then
-      dirty[#dirty + 1] = 'r:' .. wbs[w] .. ':' .. wn[w]
-      dirty[#dirty + 1] = string.format('%d,%d,%d', st.head, st.c, st.s)
+      dirty[#dirty + 1] = head_fields[w + 2]
+      dirty[#dirty + 1] = cmsgpack.pack({ st.head, st.c, st.s })
     end
   end
   if trim_dirty then
     dirty[#dirty + 1] = 'nt'
-    dirty[#dirty + 1] = next_trim and string.format('%d', next_trim) or ''
+    dirty[#dirty + 1] = next_trim or ''
   end
   if wm and wm ~= wm0 then
     dirty[#dirty + 1] = 'wm'
-    dirty[#dirty + 1] = string.format('%d', wm)
+    dirty[#dirty + 1] = wm
   end
   if #dirty > 0 then rcall('HSET', counters, unpack(dirty)) end
   if wm and wm ~= wm0 then
-    local cut = '(' .. string.format('%d', wm - lateness - retention)
+    local cut = '(' .. tostring(wm - lateness - retention)
     local old = rcall('ZRANGEBYSCORE', ids, '-inf', cut)
     if #old > 0 then
       chunked('HDEL', replies, old)
