@@ -7,7 +7,7 @@ import { DependencyUnavailableError, ErrorCodes, isRetriable } from '../../src/e
 import { createRedisClient, createRedisFeatureStage, type RedisClient } from '../../src/features/index.ts';
 import { keySlot } from '../../src/features/key-slot.ts';
 import { startTestCluster, type RedisClusterHandle } from '../support/redis-cluster.ts';
-import { assertMatchesModel, deleteKeys } from './velocity-check.ts';
+import { assertAllKeysExpire, assertMatchesModel, deleteKeys } from './velocity-check.ts';
 import { PROPERTY_LATENESS_MS, PROPERTY_SPECS, randomBatches } from './velocity-streams.ts';
 
 describe('velocity features on a real 3-master Redis Cluster', () => {
@@ -35,6 +35,7 @@ describe('velocity features on a real 3-master Redis Cluster', () => {
     it(`random streams equal the reference model, entities spread over the masters (seed ${seed})`, async () => {
       const run = await assertMatchesModel(client, `${prefix}${seed}:`, seed);
       assert.equal(run.maxTimesCounted, 1);
+      assert.ok((await assertAllKeysExpire(client, `${prefix}${seed}:`)) > 0);
       // one pipeline per master per batch: the batch really was split over several nodes
       assert.ok(run.live.roundTrips > run.live.batches, JSON.stringify(run.live));
       assert.ok(run.live.roundTrips <= run.live.batches * 3, JSON.stringify(run.live));

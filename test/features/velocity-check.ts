@@ -47,3 +47,20 @@ export async function deleteKeys(client: RedisClient, prefix: string): Promise<v
     } while (cursor !== '0');
   }
 }
+
+/** Every key under the prefix has a TTL, so an entity that goes quiet is eventually forgotten. */
+export async function assertAllKeysExpire(client: RedisClient, prefix: string): Promise<number> {
+  let keys = 0;
+  for (const node of client instanceof Cluster ? client.nodes('master') : [client]) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of found) {
+        keys++;
+        assert.ok((await node.pttl(key)) > 0, `${key} has no TTL`);
+      }
+    } while (cursor !== '0');
+  }
+  return keys;
+}

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRedisClient, createRedisFeatureStage, parseFeatureSpecs, type RedisClient } from '../../src/features/index.ts';
 import { VelocityModel } from './velocity-model.ts';
 import { PROPERTY_LATENESS_MS, randomBatches } from './velocity-streams.ts';
-import { assertMatchesModel, deleteKeys } from './velocity-check.ts';
+import { assertAllKeysExpire, assertMatchesModel, deleteKeys } from './velocity-check.ts';
 
 import { REDIS_URL } from '../support/env.ts';
 
@@ -23,6 +23,7 @@ describe('velocity features on Redis equal the reference model', () => {
     it(`random stream with redeliveries, late and stale events, replayed twice (seed ${seed})`, async () => {
       const run = await assertMatchesModel(client, `${prefix}${seed}:`, seed);
       assert.equal(run.maxTimesCounted, 1, 'the reference model counted an event id twice');
+      assert.ok((await assertAllKeysExpire(client, `${prefix}${seed}:`)) > 0);
       // the stream exercised what it claims to
       assert.ok(run.live.duplicates > 0 && run.live.lateWithin > 0 && run.live.lateBeyond > 0 && run.live.stale > 0, JSON.stringify(run.live));
       // the replay found the events it could still recognise (the others are stale: too old to be counted again)

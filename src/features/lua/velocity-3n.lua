@@ -9,6 +9,7 @@
                                                   'r:<bs>:<n>' running window, msgpack [head, count, sum] over buckets
                                                   (head - n, head], head = the newest bucket,
                                                   'nt' watermark at which the next bucket can be deleted,
+                                                  'io' oldest id's effective time, 'ex' wm at the last TTL refresh,
                                                   'k:d:<slot>:<bs>:<idx>' marks an existing distinct bucket hash
     KEYS[2] ids zset       <prefix>{<entity>}:i   member event id, score its effective event time
     KEYS[3] replies hash   <prefix>{<entity>}:r   field event id, value msgpack [effective time, reply when it was first
@@ -37,18 +38,19 @@
 
   Cost: an event in the newest bucket reads the running windows (O(1)); an older one sums its window's buckets.
   Memory stays bounded: buckets no read can reach are deleted as wm advances, ids older than the retention are
-  trimmed, and every key gets the idle TTL.
+  trimmed, and every key gets the idle TTL when created, refreshed whenever wm has moved on by TTL / 4.
 ]]
 local rcall = redis.call
 local floor = math.floor
 local IN_ORDER, LATE, CLAMPED, STALE, DUPLICATE = 0, 1, 2, 3, 4
 -- The entity being processed, and its state (reset for each entity).
 local counters, ids, replies
-local head_values, wm, wm0, next_trim, trim_dirty, state, touched
+local head_values, wm, wm0, next_trim, trim_dirty, state, oldest_id, refreshed, meta_dirty
 
 local lateness = tonumber(ARGV[1])
 local retention = tonumber(ARGV[2])
 local ttl = ARGV[3]
+local ttl_ms = tonumber(ttl)
 local p = 4
 local nw = tonumber(ARGV[p]); p = p + 1
 -- Lua's number-to-string conversion is slow in Redis (about a microsecond each): names are built from the ARGV
@@ -100,9 +102,9 @@ for o = 1, no do
     if not seen_c[bs] then seen_c[bs] = true; cbs[#cbs + 1] = bs end
   end
 end
--- One read of the entity's state: watermark, next trim, running windows.
-local head_fields = { 'wm', 'nt' }
-for w = 1, nw do head_fields[w + 2] = 'r:' .. wname[w] end
+-- One read of the entity's state: watermark, next trim, oldest id, last TTL refresh, running windows.
+local head_fields = { 'wm', 'nt', 'io', 'ex' }
+for w = 1, nw do head_fields[w + 4] = 'r:' .. wname[w] end
 
 -- sidx: the bucket index as a string (convert it once per event and bucket size)
 local function bucket_key(slot, bs, sidx) return counters .. dprefix[slot][bs] .. sidx end
@@ -136,14 +138,14 @@ local function rebuild_distinct(slot, bs, from, to, wkey)
   for idx = from, to do
     for _, v in ipairs(rcall('HKEYS', bucket_key(slot, bs, tostring(idx)))) do rcall('ZADD', wkey, 'GT', idx, v) end
   end
-  touched[wkey] = true
+  rcall('PEXPIRE', wkey, ttl)
 end
 
 -- Running windows, loaded on first use: state[w] = { head = idx or nil, c, s, dirty }.
 local function window(w)
   local st = state[w]
   if st == nil then
-    local raw = head_values[w + 2]
+    local raw = head_values[w + 4]
     st = { c = 0, s = 0 }
     if raw then
       local saved = cmsgpack.unpack(raw) -- { head, count, sum }
@@ -262,8 +264,8 @@ local function count_event(t, amount, dv)
         local v = ARGV[dv + slot - 1]
         if v ~= '' then
           local wkey = window_key(slot, w)
-          rcall('ZADD', wkey, 'GT', floor(t / wbs[w]), v)
-          touched[wkey] = true
+          -- a new member may mean a new key: give it the TTL (the periodic refresh covers the rest)
+          if rcall('ZADD', wkey, 'GT', floor(t / wbs[w]), v) == 1 then rcall('PEXPIRE', wkey, ttl) end
         end
       end
     end
@@ -332,6 +334,7 @@ local function process_entity(out)
       if status ~= STALE then
         rcall('HSET', replies, id, cmsgpack.pack({ t, unpack(reply) }))
         rcall('ZADD', ids, t, id)
+        if oldest_id == nil or t < oldest_id then oldest_id = t; meta_dirty = true end
       end
       out[#out + 1] = reply
     end
@@ -340,7 +343,7 @@ local function process_entity(out)
   local dirty = {}
   for w, st in pairs(state) do
     if st.dirty then
-      dirty[#dirty + 1] = head_fields[w + 2]
+      dirty[#dirty + 1] = head_fields[w + 4]
       dirty[#dirty + 1] = cmsgpack.pack({ st.head, st.c, st.s })
     end
   end
@@ -352,21 +355,36 @@ local function process_entity(out)
     dirty[#dirty + 1] = 'wm'
     dirty[#dirty + 1] = wm
   end
-  if #dirty > 0 then rcall('HSET', counters, unpack(dirty)) end
-  if wm and wm ~= wm0 then
+  -- ids older than the retention, only when the oldest one is
+  if wm and oldest_id and oldest_id < wm - lateness - retention then
     local cut = '(' .. tostring(wm - lateness - retention)
-    local old = rcall('ZRANGEBYSCORE', ids, '-inf', cut)
-    if #old > 0 then
-      chunked('HDEL', replies, old)
-      rcall('ZREMRANGEBYSCORE', ids, '-inf', cut)
-    end
+    chunked('HDEL', replies, rcall('ZRANGEBYSCORE', ids, '-inf', cut))
+    rcall('ZREMRANGEBYSCORE', ids, '-inf', cut)
+    oldest_id = tonumber(rcall('ZRANGE', ids, 0, 0, 'WITHSCORES')[2])
+    meta_dirty = true
   end
-  if wm then
+  -- TTLs: set when the entity is new, then refreshed each time its event time moves on by a quarter of the TTL
+  -- (keys created in between get theirs when created), so an active entity never expires and an idle one does.
+  local refresh = wm and (wm0 == nil or refreshed == nil or wm - refreshed >= ttl_ms / 4)
+  if refresh then
+    refreshed = wm
+    meta_dirty = true
+  end
+  if meta_dirty then
+    dirty[#dirty + 1] = 'io'
+    dirty[#dirty + 1] = oldest_id or ''
+    dirty[#dirty + 1] = 'ex'
+    dirty[#dirty + 1] = refreshed or ''
+  end
+  if #dirty > 0 then rcall('HSET', counters, unpack(dirty)) end
+  if refresh then
     rcall('PEXPIRE', counters, ttl)
     rcall('PEXPIRE', ids, ttl)
     rcall('PEXPIRE', replies, ttl)
+    for w = 1, nw do
+      for _, slot in ipairs(wslots[w]) do rcall('PEXPIRE', window_key(slot, w), ttl) end
+    end
   end
-  for wkey in pairs(touched) do rcall('PEXPIRE', wkey, ttl) end
 end
 
 local out = {}
@@ -376,7 +394,9 @@ for g = 1, ng do
   wm = tonumber(head_values[1])
   wm0 = wm
   next_trim = tonumber(head_values[2])
-  trim_dirty, state, touched = false, {}, {}
+  oldest_id = tonumber(head_values[3])
+  refreshed = tonumber(head_values[4])
+  trim_dirty, meta_dirty, state = false, false, {}
   process_entity(out)
 end
 return out
