@@ -66,27 +66,36 @@ interface Result {
   commandsPerEvent: number;
   /** Commands Redis executed, including those run inside scripts (INFO commandstats; other clients add to it). */
   serverCommandsPerEvent: number;
+  /** Redis CPU (user + sys, INFO cpu, all masters) per event: steadier than events/s on a shared machine. */
+  redisCpuMicrosPerEvent: number;
 }
 
-/** Total calls in INFO commandstats, summed over masters, minus EVAL/EVALSHA themselves. */
-async function serverCalls(client: RedisClient): Promise<number> {
-  let total = 0;
+interface ServerCounters {
+  calls: number;
+  cpuSeconds: number;
+}
+
+/** Calls in INFO commandstats (minus EVAL/EVALSHA themselves) and Redis CPU seconds, summed over masters. */
+async function serverCounters(client: RedisClient): Promise<ServerCounters> {
+  const total = { calls: 0, cpuSeconds: 0 };
   for (const node of client instanceof Cluster ? client.nodes('master') : [client]) {
-    for (const match of (await node.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-      if (match[1] !== 'evalsha' && match[1] !== 'eval' && match[1] !== 'info') total += Number(match[2]);
+    const info = (await node.info('commandstats')) + (await node.info('cpu'));
+    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      if (match[1] !== 'evalsha' && match[1] !== 'eval' && match[1] !== 'info') total.calls += Number(match[2]);
     }
+    total.cpuSeconds += Number(/^used_cpu_user:([\d.]+)/m.exec(info)?.[1] ?? 0) + Number(/^used_cpu_sys:([\d.]+)/m.exec(info)?.[1] ?? 0);
   }
   return total;
 }
 
 async function runLua(client: RedisClient, specs: FeatureSpecs, events: PaymentEvent[], batchSize: number, prefix: string): Promise<Result> {
   const stage = createRedisFeatureStage({ redis: client, specs, keyPrefix: prefix, latenessMs: 300_000, timeoutMs: 60_000 });
-  const calls = await serverCalls(client);
+  const before = await serverCounters(client);
   const start = process.hrtime.bigint();
   for (let i = 0; i < events.length; i += batchSize) await stage.compute(events.slice(i, i + batchSize));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const stats = stage.stats();
-  return result('batched Lua', events.length, seconds, stats.roundTrips, stats.scriptCalls, (await serverCalls(client)) - calls);
+  return result('batched Lua', events.length, seconds, stats.roundTrips, stats.scriptCalls, before, await serverCounters(client));
 }
 
 /** One awaited command per dedup check, per counter increment and per window read: what the script replaces. */
@@ -95,7 +104,7 @@ async function runNaive(client: RedisClient, specs: FeatureSpecs, events: Paymen
   const byEntity = new Map<string, FeatureSpecs['features'][number][]>();
   for (const spec of specs.features) byEntity.set(spec.entity, [...(byEntity.get(spec.entity) ?? []), spec]);
   let commands = 0;
-  const calls = await serverCalls(client);
+  const before = await serverCounters(client);
   const start = process.hrtime.bigint();
   for (const event of events) {
     for (const plan of plans) {
@@ -135,10 +144,10 @@ async function runNaive(client: RedisClient, specs: FeatureSpecs, events: Paymen
     }
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return result('naive, 1 command per counter', events.length, seconds, commands, commands, (await serverCalls(client)) - calls);
+  return result('naive, 1 command per counter', events.length, seconds, commands, commands, before, await serverCounters(client));
 }
 
-function result(mode: string, events: number, seconds: number, roundTrips: number, commands: number, serverCommands: number): Result {
+function result(mode: string, events: number, seconds: number, roundTrips: number, commands: number, before: ServerCounters, after: ServerCounters): Result {
   return {
     mode,
     events,
@@ -146,7 +155,8 @@ function result(mode: string, events: number, seconds: number, roundTrips: numbe
     eventsPerSecond: events / seconds,
     roundTripsPerEvent: roundTrips / events,
     commandsPerEvent: commands / events,
-    serverCommandsPerEvent: serverCommands / events,
+    serverCommandsPerEvent: (after.calls - before.calls) / events,
+    redisCpuMicrosPerEvent: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / events,
   };
 }
 
@@ -174,10 +184,10 @@ try {
   const rows = [lua, luaSameEvents, naive];
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), shared with other helpers; Node ${process.version}; Redis ${REDIS_URL}`;
   console.log(`features bench — ${specs.features.length} features, batch ${args.batch}, ${machine}`);
-  console.log('mode                           events   seconds   events/s  round trips/event  commands/event  server commands/event');
+  console.log('mode                           events   seconds   events/s  round trips/event  commands/event  server commands/event  redis cpu µs/event');
   for (const r of rows) {
     console.log(
-      `${r.mode.padEnd(30)} ${String(r.events).padStart(6)} ${r.seconds.toFixed(2).padStart(9)} ${r.eventsPerSecond.toFixed(0).padStart(10)} ${r.roundTripsPerEvent.toFixed(3).padStart(18)} ${r.commandsPerEvent.toFixed(2).padStart(15)} ${r.serverCommandsPerEvent.toFixed(1).padStart(22)}`,
+      `${r.mode.padEnd(30)} ${String(r.events).padStart(6)} ${r.seconds.toFixed(2).padStart(9)} ${r.eventsPerSecond.toFixed(0).padStart(10)} ${r.roundTripsPerEvent.toFixed(3).padStart(18)} ${r.commandsPerEvent.toFixed(2).padStart(15)} ${r.serverCommandsPerEvent.toFixed(1).padStart(22)} ${r.redisCpuMicrosPerEvent.toFixed(0).padStart(19)}`,
     );
   }
   const ratio = luaSameEvents.eventsPerSecond / naive.eventsPerSecond;
