@@ -186,7 +186,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
           if (batch.messages.length === 0) return;
           await handler({
             topic: batch.topic,
@@ -199,7 +199,9 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
           const last = batch.messages[batch.messages.length - 1]!;
           // Resolving moves the fetch position; without it kafkajs fetches the same batch again.
           resolveOffset(last.offset);
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+          // The batch's own commit goes straight to the group: consumer.commitOffsets is silently skipped once a stop
+          // has begun, which would lose the commit of the batch a SIGTERM lets finish (and repeat its decisions).
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
         },
       });
     },
