@@ -126,6 +126,8 @@ export interface ConsumerOptions {
   fromBeginning: boolean;
   maxBytes: number;
   partitionsConsumedConcurrently: number;
+  /** Called when the group (re)assigns partitions, e.g. to forget per-partition metrics. */
+  onRebalance?: () => void;
 }
 
 export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): BatchConsumer {
@@ -142,6 +144,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     consuming = true;
+    options.onRebalance?.();
   });
   consumer.on(consumer.events.CRASH, () => {
     consuming = false;

@@ -81,6 +81,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         fromBeginning: options.fromBeginning ?? true,
         maxBytes: config.fetchMaxBytes,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        onRebalance: () => metrics.forgetLag(),
       });
       const handler = createBatchProcessor({
         scorer,
