@@ -9,7 +9,8 @@ import { REDIS_ERROR_CODES, REDIS_OPERATIONS } from './labels.ts';
  *   `feeds.redis.error(code)` when one fails (code from src/errors.ts; unknown codes count as `other`).
  * - graph: `feeds.watchGraph(() => graph.stats())` once; read at scrape time only.
  * - console: `feeds.console.clients(n)` when a client connects or leaves, `feeds.console.dropped(frames)`.
- * - rules: `feeds.rules.loaded(version, rules)` after every (re)load, `feeds.rules.failed()` when one is refused.
+ * - rules: `feeds.rules.reloaded(version, rules)` after every hot reload, `feeds.rules.failed()` when one is
+ *   refused; the processor calls `feeds.rules.inUse(version, [])` for the rule set it starts with.
  */
 export interface RedisFeed {
   roundTrip(operation: (typeof REDIS_OPERATIONS)[number], seconds: number): void;
@@ -22,8 +23,10 @@ export interface ConsoleFeed {
 }
 
 export interface RulesFeed {
-  /** A rule set is in use: counts a successful reload and creates the hit series of each rule at zero. */
-  loaded(version: string, rules: readonly { id: string; shadow: boolean }[]): void;
+  /** This rule set is in use: `vigil_rules_info{version}` and every rule's hit series at zero. Counts nothing. */
+  inUse(version: string, rules: readonly { id: string; shadow: boolean }[]): void;
+  /** A hot reload succeeded: counts it, then `inUse`. */
+  reloaded(version: string, rules: readonly { id: string; shadow: boolean }[]): void;
   failed(): void;
 }
 
@@ -54,6 +57,11 @@ const KNOWN_REDIS_ERRORS: ReadonlySet<string> = new Set(REDIS_ERROR_CODES);
 
 export function createFeeds(graph: { size: () => GraphSize }, m: FeedTargets): MetricFeeds {
   m.consoleClients.set(0);
+  const inUse: RulesFeed['inUse'] = (version, rules) => {
+    m.rulesInfo.reset();
+    m.rulesInfo.set({ version }, 1);
+    for (const rule of rules) m.ruleHits.inc({ rule: rule.id, shadow: rule.shadow ? 'true' : 'false' }, 0);
+  };
 
   return {
     redis: {
@@ -67,11 +75,10 @@ export function createFeeds(graph: { size: () => GraphSize }, m: FeedTargets): M
       },
     },
     rules: {
-      loaded(version, rules) {
+      inUse,
+      reloaded(version, rules) {
         m.ruleReloads.inc({ result: 'success' });
-        m.rulesInfo.reset();
-        m.rulesInfo.set({ version }, 1);
-        for (const rule of rules) m.ruleHits.inc({ rule: rule.id, shadow: rule.shadow ? 'true' : 'false' }, 0);
+        inUse(version, rules);
       },
       failed: () => m.ruleReloads.inc({ result: 'failure' }),
     },
@@ -85,6 +92,6 @@ export function createFeeds(graph: { size: () => GraphSize }, m: FeedTargets): M
 export const noFeeds: MetricFeeds = {
   redis: { roundTrip: () => {}, error: () => {} },
   console: { clients: () => {}, dropped: () => {} },
-  rules: { loaded: () => {}, failed: () => {} },
+  rules: { inUse: () => {}, reloaded: () => {}, failed: () => {} },
   watchGraph: () => {},
 };

@@ -100,6 +100,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         },
         ...(options.onDecided ? { onDecided: options.onDecided } : {}),
       });
+      metrics.feeds.rules.inUse(stages.rules().version, []);
       await consumer.start(handler);
       started = true;
       metrics.ready.set(1);

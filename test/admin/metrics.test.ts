@@ -11,7 +11,7 @@ test('promtool check metrics finds nothing to complain about, defaults included'
   const metrics = createMetrics();
   metrics.recordDecisions([decision('review', Date.now() - 20, [{ rule: 'amount.over_limit', score: 60, detail: 'd' }])], 0.004, Date.now());
   metrics.recordLag('payments', 0, 12);
-  metrics.feeds.rules.loaded('v1', [{ id: 'graph.ring', shadow: true }]);
+  metrics.feeds.rules.reloaded('v1', [{ id: 'graph.ring', shadow: true }]);
   const text = await metrics.registry.metrics();
   const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
@@ -79,8 +79,8 @@ test('feeds: graph size is read at scrape time, rules zero their hit series, unk
   let text = await metrics.registry.metrics();
   assert.match(text, /vigil_graph_nodes 10/);
   assert.match(text, /vigil_graph_edges 20/);
-  metrics.feeds.rules.loaded('v7', [{ id: 'a.b', shadow: false }, { id: 'c.d', shadow: true }]);
-  metrics.feeds.rules.loaded('v8', [{ id: 'a.b', shadow: false }]);
+  metrics.feeds.rules.inUse('v7', [{ id: 'a.b', shadow: false }, { id: 'c.d', shadow: true }]);
+  metrics.feeds.rules.reloaded('v8', [{ id: 'a.b', shadow: false }]);
   metrics.feeds.rules.failed();
   metrics.feeds.redis.error('REDIS_UNAVAILABLE');
   metrics.feeds.redis.error('ECONNRESET');
@@ -92,7 +92,7 @@ test('feeds: graph size is read at scrape time, rules zero their hit series, unk
   assert.match(text, /vigil_rule_hits_total\{rule="c.d",shadow="true"\} 0/);
   assert.match(text, /vigil_rules_info\{version="v8"\} 1/);
   assert.doesNotMatch(text, /version="v7"/);
-  assert.match(text, /vigil_rule_reloads_total\{result="success"\} 2/);
+  assert.match(text, /vigil_rule_reloads_total\{result="success"\} 1/);
   assert.match(text, /vigil_rule_reloads_total\{result="failure"\} 1/);
   assert.match(text, /vigil_redis_errors_total\{code="REDIS_UNAVAILABLE"\} 1/);
   assert.match(text, /vigil_redis_errors_total\{code="other"\} 1/);
