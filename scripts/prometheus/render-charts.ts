@@ -36,7 +36,8 @@ function chart(panel: ChartPanel, start: number, end: number, width: number, hei
   const left = 62;
   const right = 8;
   const top = 26;
-  const legendColumns = panel.series.some((s) => s.name.length > 26) ? 1 : 3;
+  const longest = Math.max(0, ...panel.series.map((s) => s.name.length));
+  const legendColumns = longest > 26 ? 1 : longest > 16 ? 2 : 3;
   const legendRows = Math.ceil(panel.series.length / legendColumns);
   const bottom = 22 + legendRows * 14;
   const values = panel.series.flatMap((s) => s.points.map((p) => p[1]));
