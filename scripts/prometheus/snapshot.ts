@@ -13,13 +13,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createMetrics, startAdminServer } from '../../src/admin/index.ts';
 import { createLogger } from '../../src/log.ts';
-import { startTestProcessor } from '../../test/support/processor.ts';
+import { startTestProcessor, testConfig } from '../../test/support/processor.ts';
 import { KAFKA_BROKERS } from '../../test/support/env.ts';
 import { DETECTION, SRE_OVERVIEW } from './build-dashboards.ts';
 import { startPrometheus, type PrometheusServer, type PromSample } from './prometheus-server.ts';
 import { substituteGrafanaVariables } from './queries.ts';
 import { renderPage, type ChartPanel } from './render-charts.ts';
-import { demoShadowGraphStage, demoSlowFeatureStage, playTraffic, type TrafficPlan } from './traffic.ts';
+import { demoSlowFeatureStage, playTraffic, writeDemoGraphRules, type TrafficPlan } from './traffic.ts';
 
 const IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
 const PLAN: TrafficPlan = { steps: [[20, 100], [25, 300], [25, 600], [20, 150]], bursts: [{ step: 1, messages: 8000 }] };
@@ -65,7 +65,8 @@ function screenshot(html: string, file: string, rows: { panels: unknown[] }[]): 
 
 async function main(): Promise<void> {
   const metrics = createMetrics();
-  const vigil = await startTestProcessor({ metrics, log: createLogger('warn'), stages: { graph: demoShadowGraphStage(), features: demoSlowFeatureStage(MS_PER_EVENT) } });
+  const rulesDir = writeDemoGraphRules();
+  const vigil = await startTestProcessor({ metrics, log: createLogger('warn'), config: testConfig({ VIGIL_GRAPH_RULES: rulesDir }), stages: { features: demoSlowFeatureStage(MS_PER_EVENT) } });
   const admin = await startAdminServer({ port: 0, host: '127.0.0.1', registry: metrics.registry, notReadyReason: vigil.processor.notReadyReason });
   const prometheus = await startPrometheus({ targets: [`127.0.0.1:${admin.port}`], port: Number(process.env.PROMETHEUS_PORT ?? 19090) });
   try {
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     while ((await counted()) < sent && Date.now() < deadline) await sleep(250);
     await sleep(5000);
     const end = Date.now() / 1000;
-    const subtitle = `Real Prometheus ${'2.42'} scraping a real Vigil processor (1 s scrape) under ${sent} synthetic payments on Kafka 4.4 (${PLAN.steps.map(([s, r]) => `${s}s@${r}/s`).join(', ')}, +8000 burst). Stand-ins: features stage costs ${MS_PER_EVENT} ms/event (Redis stage not merged), a demo graph stage raises one shadow rule. Redis, graph and console series are registered but not fed yet. Machine: 2 cores shared with other jobs. ${new Date(start * 1000).toISOString()}`;
+    const subtitle = `Real Prometheus ${'2.42'} scraping a real Vigil processor (1 s scrape) under ${sent} synthetic payments on Kafka 4.4 (${PLAN.steps.map(([s, r]) => `${s}s@${r}/s`).join(', ')}, +8000 burst). Real graph stage and replica with two demo fan-in rules (one live, one shadow). Stand-in: the features stage costs ${MS_PER_EVENT} ms/event (Redis stage not merged), so Redis series are not fed; nor are console and rule-reload series. Machine: 2 cores shared with other jobs. ${new Date(start * 1000).toISOString()}`;
     const sre = await panels(prometheus, SRE_OVERVIEW, start - 5, end);
     screenshot(renderPage({ title: 'Vigil — SRE overview (grafana/dashboards/vigil-sre-overview.json queries)', subtitle, rows: sre, start: start - 5, end }), join(IMAGES, 'sre-overview.png'), sre);
     const detection = await panels(prometheus, DETECTION, start - 5, end);
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
     await prometheus.stop();
     await admin.close();
     await vigil.cleanup();
+    rmSync(rulesDir, { recursive: true, force: true });
   }
 }
 

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { FeatureStage } from '../../src/features/index.ts';
-import type { GraphStage } from '../../src/graph/index.ts';
-import type { Reason } from '../../src/rules/decision.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Synthetic payment traffic for the observability evidence: a mix that exercises every outcome.
  * ~85% allow, ~7% review (amount over the limit), ~4% block (currency not accepted, sometimes also
- * over the limit), ~2% invalid (garbage, negative amount), and ~10% on a "shared-" device that the
- * demo graph stage below flags with a shadow rule.
+ * over the limit), ~2% invalid (garbage, negative amount). Every other payment goes to one of
+ * 97 hub accounts, which also pay out, so the graph sees accounts paid by many payers that pay on.
  */
 export function syntheticPayment(i: number, nowMs: number): { key: string; value: string } {
   const account = `acc-${i % 997}`;
@@ -21,20 +22,39 @@ export function syntheticPayment(i: number, nowMs: number): { key: string; value
     event.currency = 'MXN';
     if (r === 12) event.amount = 5_000_000;
   }
-  if (i % 10 === 3) event.device = `shared-${i % 5}`;
+  if (i % 2 === 0) event.beneficiary = `acc-${(i * 13 + 5) % 97}`;
+  if (i % 10 === 3) event.device = `dev-${i % 50}`;
   return { key: account, value: JSON.stringify(event) };
 }
 
 /**
- * A stand-in for the graph stage (branch `graph`, not on main yet): flags events on a "shared-"
- * device with a *shadow* rule, so the detection view's shadow panels have real hits to show.
+ * Graph rules for the evidence runs (the real graph stage of main): the mule pattern with a low
+ * threshold, once live and once in shadow mode with a lower one, so the detection view shows both
+ * live and shadow graph hits on synthetic traffic where accounts pay each other.
  */
-export function demoShadowGraphStage(): GraphStage {
-  const hit: Reason = { rule: 'graph.shared_device_demo', score: 30, detail: 'device shared by several accounts (demo)', shadow: true };
-  return {
-    check: (events) => events.map((e) => (e.device?.startsWith('shared-') ? [hit] : [])),
-    close: async () => {},
-  };
+export const DEMO_GRAPH_RULES = `rules:
+  - id: graph.fan_in_demo
+    kind: fan_in
+    score: 30
+    reason: "{payer} was paid by {count} distinct accounts in {window} and now pays out"
+    params:
+      minPayers: 6
+      window: 1d
+  - id: graph.fan_in_shadow_demo
+    kind: fan_in
+    score: 30
+    shadow: true
+    reason: "{payer} was paid by {count} distinct accounts in {window} (shadow candidate)"
+    params:
+      minPayers: 3
+      window: 1d
+`;
+
+/** Writes DEMO_GRAPH_RULES into a new temporary directory, for VIGIL_GRAPH_RULES; the caller removes it. */
+export function writeDemoGraphRules(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-graph-rules-'));
+  writeFileSync(join(dir, 'demo.yaml'), DEMO_GRAPH_RULES);
+  return dir;
 }
 
 export interface TrafficPlan {

@@ -10,7 +10,7 @@ import { REDIS_ERROR_CODES, REDIS_OPERATIONS } from './labels.ts';
  * - graph: `feeds.watchGraph(() => graph.stats())` once; read at scrape time only.
  * - console: `feeds.console.clients(n)` when a client connects or leaves, `feeds.console.dropped(frames)`.
  * - rules: `feeds.rules.reloaded(version, rules)` after every hot reload, `feeds.rules.failed()` when one is
- *   refused; the processor calls `feeds.rules.inUse(version, [])` for the rule set it starts with.
+ *   refused; the processor calls `feeds.rules.inUse(version, graph rule ids)` for the rule set it starts with.
  */
 export interface RedisFeed {
   roundTrip(operation: (typeof REDIS_OPERATIONS)[number], seconds: number): void;

@@ -7,14 +7,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMetrics, startAdminServer } from '../../src/admin/index.ts';
 import { createLogger } from '../../src/log.ts';
-import { startTestProcessor, type TestProcessor } from '../support/processor.ts';
+import { startTestProcessor, testConfig, type TestProcessor } from '../support/processor.ts';
 import { KAFKA_BROKERS } from '../support/env.ts';
+import { createTopics, testKafka } from '../support/kafka.ts';
+import type { Kafka } from 'kafkajs';
 import { PROMETHEUS_DIR, startPrometheus, type PrometheusServer, type PromSample } from '../../scripts/prometheus/prometheus-server.ts';
 import { dashboardQueries, ruleQueries, substituteGrafanaVariables, withBoolComparisons } from '../../scripts/prometheus/queries.ts';
-import { demoShadowGraphStage, demoSlowFeatureStage, playTraffic } from '../../scripts/prometheus/traffic.ts';
+import { demoSlowFeatureStage, playTraffic, writeDemoGraphRules } from '../../scripts/prometheus/traffic.ts';
 
 const logLines: string[] = [];
 let vigil: TestProcessor;
@@ -22,10 +25,15 @@ let admin: { port: number; close(): Promise<void> };
 let prometheus: PrometheusServer;
 let sent = 0;
 let queryTime = 0;
+const rulesDir = writeDemoGraphRules();
 
 before(async () => {
   const metrics = createMetrics();
-  vigil = await startTestProcessor({ metrics, log: createLogger('info', 'vigil', (line) => void logLines.push(line)), stages: { graph: demoShadowGraphStage(), features: demoSlowFeatureStage(1) } });
+  const config = testConfig({ VIGIL_GRAPH_RULES: rulesDir });
+  // The graph replica asks partition offsets right at start and does not retry a NOT_LEADER answer
+  // that a just-created topic can give on a busy broker: create the topics first and wait for leaders.
+  await createTopicsWithLeaders(testKafka(), [config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels], config.topicPartitions);
+  vigil = await startTestProcessor({ metrics, log: createLogger('info', 'vigil', (line) => void logLines.push(line)), config, stages: { features: demoSlowFeatureStage(1) } });
   admin = await startAdminServer({ port: 0, host: '127.0.0.1', registry: metrics.registry, notReadyReason: vigil.processor.notReadyReason });
   prometheus = await startPrometheus({ targets: [`127.0.0.1:${admin.port}`], port: Number(process.env.PROMETHEUS_TEST_PORT ?? 19090) });
   await prometheus.waitForScrapes(2);
@@ -42,7 +50,27 @@ after(async () => {
   await prometheus?.stop();
   await admin?.close();
   await vigil?.cleanup();
+  rmSync(rulesDir, { recursive: true, force: true });
 });
+
+async function createTopicsWithLeaders(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
+  await createTopics(kafka, topics, partitions);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (const topic of topics) {
+      for (;;) {
+        const ok = await admin.fetchTopicOffsets(topic).then(() => true, () => false);
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error(`no leader for ${topic} after 30 s`);
+        await sleep(200);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 const vars = { job: 'vigil', instance: '.*', rateInterval: '10s', range: '5m' };
 const samples = (result: { data?: { result: unknown } }) => (Array.isArray(result.data?.result) ? (result.data.result as PromSample[]) : []);
