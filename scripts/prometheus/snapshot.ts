@@ -15,11 +15,12 @@ import { createMetrics, startAdminServer } from '../../src/admin/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { startTestProcessor, testConfig } from '../../test/support/processor.ts';
 import { KAFKA_BROKERS } from '../../test/support/env.ts';
+import { testKafka } from '../../test/support/kafka.ts';
 import { DETECTION, SRE_OVERVIEW } from './build-dashboards.ts';
 import { startPrometheus, type PrometheusServer, type PromSample } from './prometheus-server.ts';
 import { substituteGrafanaVariables } from './queries.ts';
 import { renderPage, type ChartPanel } from './render-charts.ts';
-import { demoSlowFeatureStage, playTraffic, writeDemoGraphRules, type TrafficPlan } from './traffic.ts';
+import { createTopicsWithLeaders, demoSlowFeatureStage, playTraffic, writeDemoGraphRules, type TrafficPlan } from './traffic.ts';
 
 const IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
 const PLAN: TrafficPlan = { steps: [[20, 100], [25, 300], [25, 600], [20, 150]], bursts: [{ step: 1, messages: 8000 }] };
@@ -66,7 +67,9 @@ function screenshot(html: string, file: string, rows: { panels: unknown[] }[]): 
 async function main(): Promise<void> {
   const metrics = createMetrics();
   const rulesDir = writeDemoGraphRules();
-  const vigil = await startTestProcessor({ metrics, log: createLogger('warn'), config: testConfig({ VIGIL_GRAPH_RULES: rulesDir }), stages: { features: demoSlowFeatureStage(MS_PER_EVENT) } });
+  const config = testConfig({ VIGIL_GRAPH_RULES: rulesDir });
+  await createTopicsWithLeaders(testKafka(), [config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels], config.topicPartitions);
+  const vigil = await startTestProcessor({ metrics, log: createLogger('warn'), config, stages: { features: demoSlowFeatureStage(MS_PER_EVENT) } });
   const admin = await startAdminServer({ port: 0, host: '127.0.0.1', registry: metrics.registry, notReadyReason: vigil.processor.notReadyReason });
   const prometheus = await startPrometheus({ targets: [`127.0.0.1:${admin.port}`], port: Number(process.env.PROMETHEUS_PORT ?? 19090) });
   try {

@@ -113,3 +113,33 @@ export function demoSlowFeatureStage(msPerEvent: number): FeatureStage {
     close: async () => {},
   };
 }
+
+/**
+ * Creates the topics and waits until each answers an offsets request. The graph replica asks partition
+ * offsets right at start and does not retry a NOT_LEADER answer that a just-created topic can give on a
+ * busy broker (src/graph/kafka-log.ts), so the evidence runs create their topics first.
+ */
+export async function createTopicsWithLeaders(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
+  const creator = kafka.admin();
+  await creator.connect();
+  try {
+    await creator.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  } finally {
+    await creator.disconnect();
+  }
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (const topic of topics) {
+      for (;;) {
+        const ok = await admin.fetchTopicOffsets(topic).then(() => true, () => false);
+        if (ok) break;
+        if (Date.now() > deadline) throw new Error(`no leader for ${topic} after 30 s`);
+        await sleep(200);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -13,11 +13,10 @@ import { createMetrics, startAdminServer } from '../../src/admin/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { startTestProcessor, testConfig, type TestProcessor } from '../support/processor.ts';
 import { KAFKA_BROKERS } from '../support/env.ts';
-import { createTopics, testKafka } from '../support/kafka.ts';
-import type { Kafka } from 'kafkajs';
+import { testKafka } from '../support/kafka.ts';
 import { PROMETHEUS_DIR, startPrometheus, type PrometheusServer, type PromSample } from '../../scripts/prometheus/prometheus-server.ts';
 import { dashboardQueries, ruleQueries, substituteGrafanaVariables, withBoolComparisons } from '../../scripts/prometheus/queries.ts';
-import { demoSlowFeatureStage, playTraffic, writeDemoGraphRules } from '../../scripts/prometheus/traffic.ts';
+import { createTopicsWithLeaders, demoSlowFeatureStage, playTraffic, writeDemoGraphRules } from '../../scripts/prometheus/traffic.ts';
 
 const logLines: string[] = [];
 let vigil: TestProcessor;
@@ -52,25 +51,6 @@ after(async () => {
   await vigil?.cleanup();
   rmSync(rulesDir, { recursive: true, force: true });
 });
-
-async function createTopicsWithLeaders(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
-  await createTopics(kafka, topics, partitions);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + 30_000;
-    for (const topic of topics) {
-      for (;;) {
-        const ok = await admin.fetchTopicOffsets(topic).then(() => true, () => false);
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error(`no leader for ${topic} after 30 s`);
-        await sleep(200);
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 const vars = { job: 'vigil', instance: '.*', rateInterval: '10s', range: '5m' };
 const samples = (result: { data?: { result: unknown } }) => (Array.isArray(result.data?.result) ? (result.data.result as PromSample[]) : []);
