@@ -5,8 +5,9 @@ import { REDIS_ERROR_CODES, REDIS_OPERATIONS } from './labels.ts';
  * How stages feed the metrics without knowing prom-client. The lead passes `metrics.feeds.<stage>`
  * (or the whole `MetricFeeds`) to a stage's constructor; a stage built without one uses `noFeeds`.
  *
- * - features (Redis): `feeds.redis.roundTrip('features', seconds)` after each pipeline,
- *   `feeds.redis.error(code)` when one fails (code from src/errors.ts; unknown codes count as `other`).
+ * - features (Redis): `feeds.redis.roundTrip('features', seconds)` after each pipeline. Failed features
+ *   calls are already counted by the processor's retry hook (`feeds.redis.error(code)`; unknown codes
+ *   count as `other`), so the stage should not count them again.
  * - graph: `feeds.watchGraph(() => graph.stats())` once; read at scrape time only.
  * - console: `feeds.console.clients(n)` when a client connects or leaves, `feeds.console.dropped(frames)`.
  * - rules: `feeds.rules.reloaded(version, rules)` after every hot reload, `feeds.rules.failed()` when one is

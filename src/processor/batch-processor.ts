@@ -50,6 +50,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
     onRetry(attempt, delayMs, error) {
       deps.onDependency(dependency, false);
       metrics.dependencyRetries.inc({ dependency });
+      // The features stage is the processor's only Redis client: its failed compute is a failed Redis round trip.
+      if (dependency === 'redis') metrics.feeds.redis.error(typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'other');
       log.warn(`${dependency} unavailable, retrying batch`, { topic: batch.topic, partition: batch.partition, attempt, delayMs, err: error });
     },
     onRecovered(attempts) {
