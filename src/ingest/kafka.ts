@@ -155,6 +155,8 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently: number;
   /** A crashed member's partitions move to the others after this long. */
   sessionTimeoutMs: number;
+  /** Called when the group (re)assigns partitions, e.g. to forget per-partition metrics. */
+  onRebalance?: () => void;
 }
 
 export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): BatchConsumer {
@@ -171,6 +173,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     consuming = true;
+    options.onRebalance?.();
   });
   consumer.on(consumer.events.CRASH, () => {
     consuming = false;

@@ -55,6 +55,8 @@ export interface ConfiguredStages {
   start(): Promise<void>;
   notReadyReason(): string | undefined;
   close(): Promise<void>;
+  /** Rule ids the stages were built with (graph rules), so their hit series exist from start-up. */
+  ruleIds: readonly { id: string; shadow: boolean }[];
 }
 
 /** Builds what `overrides` does not give (tests and tools pass their own stages). */
@@ -69,9 +71,11 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
       start: async () => redis.start(),
       notReadyReason: redis.reason,
       close: async () => redis.stop(),
+      ruleIds: [],
     };
   }
-  const graph = createGraphStage({ rules: loadGraphRules(config.graphRulesDir), horizonMs: config.graphHorizon });
+  const graphRules = loadGraphRules(config.graphRulesDir);
+  const graph = createGraphStage({ rules: graphRules, horizonMs: config.graphHorizon });
   const instance = replicaId(config.instanceId);
   const replicator = new GraphReplicator({
     log: createKafkaReplicationLog({ kafka, groupId: `${config.groupId}.graph.${instance}`, sessionTimeoutMs: config.sessionTimeoutMs }),
@@ -98,6 +102,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
       log.child('graph').info('graph replica started', { instance, rules: config.graphRulesDir });
     },
     notReadyReason: () => redis.reason() ?? (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
+    ruleIds: graphRules.map((rule) => ({ id: rule.id, shadow: rule.shadow })),
     async close() {
       redis.stop();
       await replicator.close();
