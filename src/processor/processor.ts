@@ -41,7 +41,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const log = options.log.child('processor');
   const metrics = options.metrics ?? createMetrics();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `vigil-${config.instanceId}`, logger: options.log });
-  const configured = configuredStages(config, kafka, options.log, options.stages);
+  const configured = configuredStages(config, kafka, options.log, options.stages, metrics);
   const stages = configured.stages;
   const scorer = createScorer(stages, metrics);
   metrics.feeds.watchGraph(() => stages.graph.stats());

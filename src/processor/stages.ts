@@ -5,12 +5,15 @@ import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureStage, type 
 import { GraphReplicator, createGraphStage, createKafkaReplicationLog, encodeLinkBatch, loadGraphRules, replicaId } from '../graph/index.ts';
 import { createEventRuleEngine } from '../rules/index.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../admin/index.ts';
 import type { ProcessorStages } from './processor.ts';
 
 const LINKS_PER_MESSAGE = 500;
 
-function redisFeatures(config: Config): RedisFeatureStage {
+function redisFeatures(config: Config, metrics?: Metrics): RedisFeatureStage {
+  const feed = metrics?.feeds.redis;
   return createRedisFeatureStage({
+    ...(feed ? { onRoundTrip: (seconds: number) => feed.roundTrip('features', seconds) } : {}),
     redis: config.redisUrl,
     specs: loadFeatureSpecsSync(config.featuresFile),
     latenessMs: config.featuresLatenessMs,
@@ -60,8 +63,8 @@ export interface ConfiguredStages {
 }
 
 /** Builds what `overrides` does not give (tests and tools pass their own stages). */
-export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}): ConfiguredStages {
-  const features = overrides.features ?? redisFeatures(config);
+export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}, metrics?: Metrics): ConfiguredStages {
+  const features = overrides.features ?? redisFeatures(config, metrics);
   const redis = redisHealth(features);
   if (overrides.graph !== undefined) {
     const rules = overrides.rules ?? eventRules(config);
