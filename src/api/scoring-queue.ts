@@ -109,6 +109,7 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
     }
     const readyNs = process.hrtime.bigint();
     const out: OutgoingRecord[] = [];
+    metrics.stageSeconds.observe({ stage: 'api_score' }, Number(readyNs - startedNs) * 1e-9);
     for (let i = 0; i < batch.length; i++) {
       const decision = decisions[i]!;
       decision.latencyMs = Math.round(Number(readyNs - batch[i]!.receivedNs) * MS_PER_NS * 1000) / 1000;
@@ -123,6 +124,7 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
       return;
     }
     const producedNs = process.hrtime.bigint();
+    metrics.stageSeconds.observe({ stage: 'api_sinks' }, Number(producedNs - readyNs) * 1e-9);
     observeDecisions(metrics, decisions, Number(producedNs - startedNs) * 1e-9, Date.now());
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;

@@ -1,0 +1,87 @@
+/**
+ * The scoring API as the load test drives it, in a process of its own: the configured stages
+ * (defaultStages: whatever main's features/graph/rules are), a real Kafka producer to topics of its
+ * own, and one generated key. Prints one JSON line {port, credential} when ready; SIGTERM stops it and
+ * deletes its topics.
+ *
+ * LOAD_REDIS_INCR=1 adds one real Redis pipeline per batch (INCR per account under a key prefix of
+ * its own) in front of the configured features, standing in for the velocity stage's round trip.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createApiKeyVerifier, generateApiKey, startScoringApi } from '../src/api/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { DependencyUnavailableError, ErrorCodes } from '../src/errors.ts';
+import type { FeatureStage } from '../src/features/index.ts';
+import { createKafka, createRecordProducer, ensureTopics } from '../src/ingest/index.ts';
+import { createLogger } from '../src/log.ts';
+import { createScorer, defaultStages } from '../src/processor/index.ts';
+import { createMetrics } from '../src/admin/index.ts';
+
+const base = `load-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const config = loadConfig({
+  ...process.env,
+  VIGIL_TOPIC_DECISIONS: `${base}.decisions`,
+  VIGIL_TOPIC_ALERTS: `${base}.alerts`,
+  VIGIL_API_PORT: process.env.VIGIL_API_PORT ?? '0',
+  VIGIL_API_HOST: '127.0.0.1',
+  VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn',
+});
+const log = createLogger(config.logLevel);
+const metrics = createMetrics({ defaultMetrics: false });
+const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
+await ensureTopics(kafka, [config.topicDecisions, config.topicAlerts].map((topic) => ({ topic, partitions: 3 })));
+const stages = defaultStages(config);
+let redis: Redis | undefined;
+if (process.env.LOAD_REDIS_INCR === '1') {
+  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+  redis = client;
+  const inner = stages.features;
+  const features: FeatureStage = {
+    featureNames: [...inner.featureNames, 'load_account_count'],
+    async compute(events) {
+      const pipeline = client.pipeline();
+      for (const e of events) pipeline.incr(`${base}:${e.account}`);
+      const [counts, computed] = await Promise.all([pipeline.exec(), inner.compute(events)]);
+      if (counts === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'pipeline discarded');
+      return computed.map((f, i) => ({ ...f, load_account_count: Number(counts[i]![1]) }));
+    },
+    close: () => inner.close(),
+  };
+  stages.features = features;
+}
+const scorer = createScorer(stages, metrics);
+const producer = createRecordProducer(kafka);
+const key = generateApiKey('load');
+const api = await startScoringApi({ config, log, scorer, producer, metrics, keys: createApiKeyVerifier({ keys: [key.entry] }) });
+process.stdout.write(`${JSON.stringify({ port: api.port, credential: key.credential })}\n`);
+
+process.once('SIGTERM', () => {
+  void (async () => {
+    await api.close();
+    await producer.close();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [config.topicDecisions, config.topicAlerts] }).catch(() => {});
+    await admin.disconnect();
+    if (redis !== undefined) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+      redis.disconnect();
+    }
+    await stages.features.close();
+    const timings = (await metrics.stageSeconds.get()).values.filter((v) => !('le' in v.labels));
+    const batches = (await metrics.registry.getSingleMetricAsString('vigil_api_micro_batch_size')).split('\n').filter((l) => /_(sum|count) /.test(l));
+    const mean = (stage: string) => {
+      const sum = timings.find((v) => v.labels.stage === stage && v.metricName?.endsWith('_sum'))?.value ?? 0;
+      const count = timings.find((v) => v.labels.stage === stage && v.metricName?.endsWith('_count'))?.value ?? 0;
+      return count === 0 ? undefined : Math.round((sum / count) * 1e6) / 1e3;
+    };
+    process.stdout.write(`${JSON.stringify({ batches, meanMs: { score: mean('api_score'), produce: mean('api_sinks') } })}\n`);
+    process.exit(0);
+  })();
+});
