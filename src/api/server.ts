@@ -82,6 +82,10 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
   const limits: DecodeLimits = { maxBytes: config.maxMessageBytes, maxFutureSkewMs: MAX_FUTURE_SKEW_MS };
   const retryAfter = { 'retry-after': String(config.apiRetryAfterSeconds) };
   const deadlineMs = config.apiDeadlineMs;
+  /** Milliseconds since the request arrived, rounded to µs. */
+  const elapsedMs = (ex: Exchange) => Math.round(Number(process.hrtime.bigint() - ex.receivedNs) / 1000) / 1000;
+  /** The deadline counts from the request's arrival, not from when its body was read and its key checked. */
+  const remainingMs = (ex: Exchange) => Math.max(0, deadlineMs - elapsedMs(ex));
 
   const failed = (ex: Exchange, error: unknown): void => {
     if (error instanceof VigilError && error.retriable) {
@@ -116,8 +120,8 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
     const timer = setTimeout(() => {
       if (ex.done) return;
       apiMetrics.fallbacks.inc({ reason: 'deadline' });
-      ex.send(200, format, fallbackDecision(event, config.apiFallbackDecision, deadlineMs, deadlineMs), { 'vigil-fallback': 'deadline' });
-    }, deadlineMs);
+      ex.send(200, format, fallbackDecision(event, config.apiFallbackDecision, deadlineMs, elapsedMs(ex)), { 'vigil-fallback': 'deadline' });
+    }, remainingMs(ex));
     submission.promise.then(
       (decision) => {
         clearTimeout(timer);
@@ -197,12 +201,12 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
       let fallbacks = 0;
       for (let i = 0; i < results.length; i++) {
         if (results[i] !== undefined) continue;
-        results[i] = { status: 200, decision: fallbackDecision(events[i]!, config.apiFallbackDecision, deadlineMs, deadlineMs) };
+        results[i] = { status: 200, decision: fallbackDecision(events[i]!, config.apiFallbackDecision, deadlineMs, elapsedMs(ex)) };
         fallbacks++;
       }
       apiMetrics.fallbacks.inc({ reason: 'deadline' }, fallbacks);
       ex.send(200, format, { results }, { 'vigil-fallback': 'deadline' });
-    }, deadlineMs);
+    }, remainingMs(ex));
   };
 
   const proceed = (r: Request, authorized: string | undefined): void => {

@@ -122,7 +122,8 @@ export interface TestApi {
 
 /** The scoring API on its own port with its own topics, keys and scorer; real Kafka for the sinks. */
 export async function startTestApi(options: { features?: FeatureStage; env?: Record<string, string>; producer?: RecordProducer } = {}): Promise<TestApi> {
-  const config = testConfig({ VIGIL_API_PORT: '0', VIGIL_API_HOST: '127.0.0.1', ...options.env });
+  // A generous deadline unless a test is about the deadline: a busy shared machine must not turn answers into fallbacks.
+  const config = testConfig({ VIGIL_API_PORT: '0', VIGIL_API_HOST: '127.0.0.1', VIGIL_API_DEADLINE_MS: '10000', ...options.env });
   const kafka = testKafka();
   await createTopics(kafka, [config.topicDecisions, config.topicAlerts], 1);
   const log = createLogger(config.logLevel);
