@@ -9,7 +9,9 @@
  * and, with --redis-incr, the real Redis (REDIS_URL); this process is the load generator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { runOpenLoop, type OpenLoopResult } from './api-open-loop.ts';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'batched,single' },
     'redis-incr': { type: 'boolean', default: false },
     'deadline-ms': { type: 'string', default: '200' },
+    out: { type: 'string', default: join(import.meta.dirname, 'results') },
   },
 });
 
@@ -35,7 +38,8 @@ const MODES: Record<string, Record<string, string>> = {
 const TARGET_P99_MS = 10;
 
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; credential: string; stop(): Promise<string> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./api-server.ts', import.meta.url).pathname], {
+  const nodeArgs = process.env.LOAD_SERVER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL('./api-server.ts', import.meta.url).pathname], {
     env: { ...process.env, ...env, ...(values['redis-incr'] ? { LOAD_REDIS_INCR: '1' } : {}), VIGIL_API_DEADLINE_MS: values['deadline-ms'] },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -103,3 +107,8 @@ for (const mode of values.modes.split(',')) {
   console.log(`highest rate with p99 <= ${TARGET_P99_MS} ms (all 200, no fallback): ${best ?? 'none'} /s; server micro-batch histogram: ${batches}`);
 }
 console.log(`\n${JSON.stringify(Object.fromEntries(Object.entries(summary).map(([m, s]) => [m, s.best])))}`);
+mkdirSync(values.out, { recursive: true });
+const file = join(values.out, `api-load-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}; Kafka, Redis, the API and the load generator on the same machine, shared with other work`;
+writeFileSync(file, `${JSON.stringify({ machine, args: values, targetP99Ms: TARGET_P99_MS, modes: MODES, summary }, null, 2)}\n`);
+console.log(`results: ${file}`);

@@ -69,8 +69,7 @@ export class Exchange {
       if (headers !== undefined) for (const name in headers) this.res.writeHeader(name, headers[name]!);
       this.res.end(body, close);
     });
-    this.metrics.requests.inc({ route: this.route, status: String(status) });
-    this.metrics.requestSeconds.observe({ route: this.route }, Number(process.hrtime.bigint() - this.receivedNs) * SECONDS_PER_NS);
+    this.metrics.answered(this.route, status, Number(process.hrtime.bigint() - this.receivedNs) * SECONDS_PER_NS);
   }
 
   fail(status: number, code: ErrorCode, message: string, field?: string, headers?: Record<string, string>, close = false): void {
