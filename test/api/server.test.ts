@@ -31,6 +31,10 @@ test('a good JSON event gets the decision contract back, and the decision is on 
     assert.equal(record.key, 'acc-good-1');
     assert.deepEqual(JSON.parse(record.value.toString()), decision, `the record on ${topic} differs from the answer`);
   }
+  const metrics = await vigil.metrics.registry.metrics();
+  assert.match(metrics, /^vigil_api_requests_total\{route="score",status="200"\} 1$/m);
+  assert.match(metrics, /^vigil_events_total\{outcome="review"\} 1$/m);
+  assert.match(metrics, /^vigil_rule_hits_total\{rule="amount.over_limit",shadow="false"\} 1$/m);
 });
 
 test('MessagePack in gives MessagePack out; an allowed payment is not an alert', async (t) => {
