@@ -1,4 +1,4 @@
-export { startScoringApi, type BatchResult, type ScoringApi, type ScoringApiOptions } from './server.ts';
+export { startScoringApi, startScoringApiService, type BatchResult, type ScoringApi, type ScoringApiOptions } from './server.ts';
 export { createApiKeyVerifier, credentialOf, generateApiKey, hashApiSecretScrypt, hashApiSecretSha256, loadApiKeys, type ApiKeyVerifier } from './api-keys.ts';
 export { fallbackDecision, FALLBACK_RULE, FALLBACK_RULES_VERSION, type FallbackDecision } from './fallback.ts';
 export { API_ROUTES, type RouteName } from './routes.ts';

@@ -2,7 +2,7 @@ import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config/index.ts';
 import { ConfigError, ErrorCodes, InvalidEventError, VigilError } from '../errors.ts';
-import { contentTypeOf, decodeEvent, validateEvent, type ContentType, type DecodeLimits, type PaymentEvent, type RecordProducer } from '../ingest/index.ts';
+import { contentTypeOf, createKafka, createRecordProducer, decodeEvent, validateEvent, type ContentType, type DecodeLimits, type PaymentEvent, type RecordProducer } from '../ingest/index.ts';
 import type { Scorer } from '../processor/index.ts';
 import type { Decision } from '../rules/decision.ts';
 import type { Metrics } from '../admin/metrics.ts';
@@ -311,6 +311,23 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
         log.info('scoring API stopped');
       })();
       return closed;
+    },
+  };
+}
+
+/**
+ * The API beside a processor in `vigil run`: its own Kafka producer (closed with it) and the
+ * processor's scorer and metrics. Start it after `processor.start()`, which creates the topics.
+ */
+export async function startScoringApiService(options: Omit<ScoringApiOptions, 'producer'>): Promise<ScoringApi> {
+  const kafka = createKafka({ brokers: options.config.kafkaBrokers, clientId: `vigil-api-${options.config.instanceId}`, logger: options.log });
+  const producer = createRecordProducer(kafka);
+  const api = await startScoringApi({ ...options, producer });
+  return {
+    port: api.port,
+    async close() {
+      await api.close();
+      await producer.close();
     },
   };
 }

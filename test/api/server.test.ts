@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode } from '@msgpack/msgpack';
-import { collect, testKafka } from '../support/kafka.ts';
-import { payment, startTestApi } from './helpers.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { generateApiKey, startScoringApiService } from '../../src/api/index.ts';
+import { createMetrics } from '../../src/admin/index.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import { createScorer, defaultStages } from '../../src/processor/index.ts';
+import { collect, createTopics, deleteTopics, testKafka } from '../support/kafka.ts';
+import { testConfig } from '../support/processor.ts';
+import { httpClient, payment, startTestApi } from './helpers.ts';
 
 const json = (credential: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${credential}` });
 
@@ -146,4 +156,30 @@ test('batch: each event gets its decision or its own error, in order; too many e
   const notWrapped = await vigil.http.send('POST', '/v1/score/batch', json(vigil.credential), JSON.stringify([payment('b-9')]));
   assert.equal(notWrapped.status, 400);
   assert.equal(notWrapped.json<{ error: { field: string } }>().error.field, 'events');
+});
+
+test('startScoringApiService reads VIGIL_API_KEYS_FILE and owns its producer; no keys file is a start-up error', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const key = generateApiKey('service');
+  writeFileSync(join(dir, 'keys.yaml'), stringify({ keys: [key.entry] }));
+  const config = testConfig({ VIGIL_API_PORT: '0', VIGIL_API_HOST: '127.0.0.1', VIGIL_API_KEYS_FILE: join(dir, 'keys.yaml') });
+  const kafka = testKafka();
+  await createTopics(kafka, [config.topicDecisions, config.topicAlerts], 1);
+  t.after(() => deleteTopics(kafka, [config.topicDecisions, config.topicAlerts]));
+  const log = createLogger(config.logLevel);
+  const metrics = createMetrics({ defaultMetrics: false });
+  const scorer = createScorer(defaultStages(config), metrics);
+  await assert.rejects(startScoringApiService({ config: { ...config, apiKeysFile: '' }, log, scorer, metrics }), (e: unknown) => e instanceof ConfigError && e.key === 'VIGIL_API_KEYS_FILE');
+
+  const api = await startScoringApiService({ config, log, scorer, metrics });
+  const http = httpClient(api.port);
+  try {
+    const reply = await http.send('POST', '/v1/score', { 'x-api-key': key.credential }, JSON.stringify(payment('svc-1')));
+    assert.equal(reply.status, 200, reply.body.toString());
+    assert.equal(reply.json().eventId, 'svc-1');
+  } finally {
+    http.destroy();
+    await api.close();
+  }
 });
