@@ -44,6 +44,7 @@ const SCHEMA = {
   fetchMaxBytes: ['VIGIL_FETCH_MAX_BYTES', String(8 * 1024 * 1024), integer(1024, 256 * 1024 * 1024)],
   partitionsConsumedConcurrently: ['VIGIL_PARTITIONS_CONCURRENCY', '4', integer(1, 256)],
   retryMaxDelayMs: ['VIGIL_RETRY_MAX_DELAY_MS', '5000', integer(10, 600_000)],
+  sessionTimeoutMs: ['VIGIL_SESSION_TIMEOUT_MS', '10000', integer(6000, 300_000)],
 } as const satisfies Record<string, readonly [string, string, Parser<unknown>]>;
 
 type Schema = typeof SCHEMA;

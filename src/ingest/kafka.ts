@@ -128,6 +128,8 @@ export interface ConsumerOptions {
   fromBeginning: boolean;
   maxBytes: number;
   partitionsConsumedConcurrently: number;
+  /** A crashed member's partitions move to the others after this long. */
+  sessionTimeoutMs: number;
 }
 
 export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): BatchConsumer {
@@ -136,8 +138,8 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     maxBytes: options.maxBytes,
     maxBytesPerPartition: Math.min(options.maxBytes, 2 * 1024 * 1024),
     maxWaitTimeInMs: 100,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
     allowAutoTopicCreation: false,
   });
   let consuming = false;

@@ -81,6 +81,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         fromBeginning: options.fromBeginning ?? true,
         maxBytes: config.fetchMaxBytes,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        sessionTimeoutMs: config.sessionTimeoutMs,
       });
       const handler = createBatchProcessor({
         scorer,
