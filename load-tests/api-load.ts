@@ -21,7 +21,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '500,1000,2000,3000,4000,6000,8000' },
     duration: { type: 'string', default: '8' },
     warmup: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '64' },
+    connections: { type: 'string', default: '128' },
     modes: { type: 'string', default: 'batched,single' },
     'redis-incr': { type: 'boolean', default: false },
     'deadline-ms': { type: 'string', default: '200' },
@@ -30,9 +30,11 @@ const { values } = parseArgs({
 });
 
 const MODES: Record<string, Record<string, string>> = {
-  batched: { VIGIL_API_MICROBATCH_MAX: '256', VIGIL_API_MICROBATCH_CONCURRENCY: '1' },
+  /** The defaults: up to 256 events per scorer call, 4 calls in flight. */
+  batched: { VIGIL_API_MICROBATCH_MAX: '256', VIGIL_API_MICROBATCH_CONCURRENCY: '4' },
+  'batched-c1': { VIGIL_API_MICROBATCH_MAX: '256', VIGIL_API_MICROBATCH_CONCURRENCY: '1' },
   'batched-c2': { VIGIL_API_MICROBATCH_MAX: '256', VIGIL_API_MICROBATCH_CONCURRENCY: '2' },
-  'batched-c4': { VIGIL_API_MICROBATCH_MAX: '256', VIGIL_API_MICROBATCH_CONCURRENCY: '4' },
+  /** One scorer call and one produce call per request. */
   single: { VIGIL_API_MICROBATCH_MAX: '1', VIGIL_API_MICROBATCH_CONCURRENCY: '1024' },
 };
 const TARGET_P99_MS = 10;
