@@ -39,11 +39,20 @@ const MODES: Record<string, Record<string, string>> = {
 };
 const TARGET_P99_MS = 10;
 
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; credential: string; stop(): Promise<string> }> {
+interface Server {
+  child: ChildProcess;
+  port: number;
+  credential: string;
+  /** Server-side latency quantiles (bucket upper bounds) since the last call. */
+  stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>;
+  stop(): Promise<string>;
+}
+
+async function startServer(env: Record<string, string>): Promise<Server> {
   const nodeArgs = process.env.LOAD_SERVER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL('./api-server.ts', import.meta.url).pathname], {
     env: { ...process.env, ...env, ...(values['redis-incr'] ? { LOAD_REDIS_INCR: '1' } : {}), VIGIL_API_DEADLINE_MS: values['deadline-ms'] },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -53,6 +62,11 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
     child,
     port,
     credential,
+    async stats() {
+      child.stdin!.write('stats\n');
+      const line = await lines.next();
+      return JSON.parse(line.value as string) as { count: number; p50Ms: number; p99Ms: number };
+    },
     async stop() {
       child.kill('SIGTERM');
       const last = await lines.next();
@@ -75,19 +89,20 @@ const fmt = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.to
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared with other work)`);
 console.log(`node ${process.version}; duration ${values.duration}s per rate (first ${values.warmup}s not recorded); ${values.connections} connections; features: defaultStages${values['redis-incr'] ? ' + one Redis INCR pipeline per batch' : ''}`);
-const summary: Record<string, { results: OpenLoopResult[]; best: number | undefined; batches: string }> = {};
+const summary: Record<string, { results: (OpenLoopResult & { serverP50Ms: number; serverP99Ms: number })[]; best: number | undefined; batches: string }> = {};
 for (const mode of values.modes.split(',')) {
   const env = MODES[mode];
   if (env === undefined) throw new Error(`unknown mode ${mode}`);
   const server = await startServer(env);
   const request = requestFactory(server.credential, mode);
   let offset = 0;
-  const results: OpenLoopResult[] = [];
+  const results: (OpenLoopResult & { serverP50Ms: number; serverP99Ms: number })[] = [];
   console.log(`\n## ${mode} (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
-  console.log('| rate/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from send ms | statuses | fallbacks | load avg 1m |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| rate/s | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from send ms | server p50/p99 ms | statuses | fallbacks | load avg 1m |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const rate of values.rates.split(',').map(Number)) {
     const base = offset;
+    await server.stats();
     const result = await runOpenLoop({
       host: '127.0.0.1',
       port: server.port,
@@ -98,8 +113,9 @@ for (const mode of values.modes.split(',')) {
       request: (i) => request(base + i),
     });
     offset += result.sent;
-    results.push(result);
-    console.log(`| ${rate} | ${result.achievedRate} | ${fmt(result.p50)} | ${fmt(result.p90)} | ${fmt(result.p99)} | ${fmt(result.p999)} | ${fmt(result.max)} | ${fmt(result.sentP99)} | ${JSON.stringify(result.statuses)} | ${result.fallbacks} | ${loadavg()[0]!.toFixed(2)} |`);
+    const server_ = await server.stats();
+    results.push({ ...result, serverP50Ms: server_.p50Ms, serverP99Ms: server_.p99Ms });
+    console.log(`| ${rate} | ${result.achievedRate} | ${fmt(result.p50)} | ${fmt(result.p90)} | ${fmt(result.p99)} | ${fmt(result.p999)} | ${fmt(result.max)} | ${fmt(result.sentP99)} | ≤${server_.p50Ms} / ≤${server_.p99Ms} | ${JSON.stringify(result.statuses)} | ${result.fallbacks} | ${loadavg()[0]!.toFixed(2)} |`);
     if (result.p99 > 100 * TARGET_P99_MS || result.completed < result.sent) break;
   }
   const batches = await server.stop();

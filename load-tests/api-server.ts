@@ -8,6 +8,7 @@
  * its own) in front of the configured features, standing in for the velocity stage's round trip.
  */
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { createApiKeyVerifier, generateApiKey, startScoringApi } from '../src/api/index.ts';
 import { loadConfig } from '../src/config/index.ts';
@@ -55,6 +56,25 @@ const producer = createRecordProducer(kafka);
 const key = generateApiKey('load');
 const api = await startScoringApi({ config, log, scorer, producer, metrics, keys: createApiKeyVerifier({ keys: [key.entry] }) });
 process.stdout.write(`${JSON.stringify({ port: api.port, credential: key.credential })}\n`);
+
+/** Upper bound of the bucket holding quantile q of a prom-client histogram (seconds → ms). */
+async function serverQuantiles(): Promise<{ count: number; p50Ms: number; p99Ms: number }> {
+  const values = (await metrics.registry.getSingleMetric('vigil_api_request_duration_seconds')!.get()).values;
+  const buckets = values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_bucket') && v.labels.route === 'score').map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), n: v.value }));
+  const count = buckets.find((b) => b.le === Infinity)?.n ?? 0;
+  const at = (q: number) => (buckets.find((b) => b.n >= q * count)?.le ?? Number.NaN) * 1000;
+  return { count, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+// "stats" on stdin: the server-side latency since the last "stats" (from the request's arrival in the
+// handler to its answer being written), then the histogram starts again.
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'stats') return;
+  void serverQuantiles().then((q) => {
+    metrics.registry.getSingleMetric('vigil_api_request_duration_seconds')!.reset();
+    process.stdout.write(`${JSON.stringify(q)}\n`);
+  });
+});
 
 process.once('SIGTERM', () => {
   void (async () => {
