@@ -32,6 +32,8 @@ export interface ScoringQueue {
   submit(event: PaymentEvent, receivedNs: bigint): Submission;
   /** Resolves once nothing is queued or in flight. */
   drain(): Promise<void>;
+  /** The last failure of a dependency that has not succeeded since (Redis first), or undefined when both answer. */
+  unavailable(): VigilError | undefined;
 }
 
 class Pending {
@@ -85,6 +87,18 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
   let running = 0;
   let scheduled = false;
   let drained: (() => void) | undefined;
+  const down: { redis: VigilError | undefined; kafka: VigilError | undefined } = { redis: undefined, kafka: undefined };
+
+  const failOn = (dependency: 'redis' | 'kafka', batch: readonly Pending[], error: unknown) => {
+    const reported = asUnavailable(error, dependency);
+    if (isTransient(error)) {
+      metrics.dependencyRetries.inc({ dependency });
+      if (reported instanceof VigilError) down[dependency] = reported;
+    } else {
+      log.error(dependency === 'redis' ? 'scoring failed' : 'producing decisions failed', { err: error, events: batch.length });
+    }
+    fail(batch, reported);
+  };
 
   const fail = (batch: readonly Pending[], error: unknown) => {
     for (const p of batch) {
@@ -102,11 +116,10 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
     try {
       decisions = await scorer.score(events, startedNs);
     } catch (error) {
-      if (isTransient(error)) metrics.dependencyRetries.inc({ dependency: 'redis' });
-      else log.error('scoring failed', { err: error, events: batch.length });
-      fail(batch, asUnavailable(error, 'redis'));
+      failOn('redis', batch, error);
       return;
     }
+    down.redis = undefined;
     const readyNs = process.hrtime.bigint();
     const out: OutgoingRecord[] = [];
     metrics.stageSeconds.observe({ stage: 'api_score' }, Number(readyNs - startedNs) * 1e-9);
@@ -118,11 +131,10 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
     try {
       await producer.send(out);
     } catch (error) {
-      if (isTransient(error)) metrics.dependencyRetries.inc({ dependency: 'kafka' });
-      else log.error('producing decisions failed', { err: error, events: batch.length });
-      fail(batch, asUnavailable(error, 'kafka'));
+      failOn('kafka', batch, error);
       return;
     }
+    down.kafka = undefined;
     const producedNs = process.hrtime.bigint();
     metrics.stageSeconds.observe({ stage: 'api_sinks' }, Number(producedNs - readyNs) * 1e-9);
     observeDecisions(metrics, decisions, Number(producedNs - startedNs) * 1e-9, Date.now());
@@ -173,6 +185,7 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
       schedule();
       return { kind: 'pending', promise: pending.promise };
     },
+    unavailable: () => down.redis ?? down.kafka,
     drain() {
       if (queue.length === 0 && running === 0) return Promise.resolve();
       return new Promise((resolve) => {

@@ -119,6 +119,12 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
     }
     const timer = setTimeout(() => {
       if (ex.done) return;
+      // A dependency known to be down is a 503, not a fallback: the caller should retry, not act on a guess.
+      const down = queue.unavailable();
+      if (down !== undefined) {
+        failed(ex, down);
+        return;
+      }
       apiMetrics.fallbacks.inc({ reason: 'deadline' });
       ex.send(200, format, fallbackDecision(event, config.apiFallbackDecision, deadlineMs, elapsedMs(ex)), { 'vigil-fallback': 'deadline' });
     }, remainingMs(ex));
@@ -198,6 +204,11 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
     }
     timer = setTimeout(() => {
       if (ex.done) return;
+      const down = queue.unavailable();
+      if (down !== undefined) {
+        failed(ex, down);
+        return;
+      }
       let fallbacks = 0;
       for (let i = 0; i < results.length; i++) {
         if (results[i] !== undefined) continue;

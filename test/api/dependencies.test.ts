@@ -91,3 +91,34 @@ test('past the deadline the caller gets the documented fallback, marked; a retry
   assert.deepEqual(retry.json(), recorded);
   assert.equal(await redis.get(`${prefix}:count:acc-slow-1`), '1');
 });
+
+test('Redis down behind a client that waits before failing: once the failure is known, callers get 503s, not fallbacks', async (t) => {
+  const server = await startRedisServer(OWN_REDIS_PORT);
+  t.after(() => server.stop());
+  // Like the velocity stage's client: commands wait in the offline queue, then fail after a reconnect attempt or the timeout.
+  const redis = new Redis(server.url, { commandTimeout: 500, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+  redis.on('error', () => {});
+  t.after(() => redis.disconnect());
+  const vigil = await startTestApi({ features: redisCountingStage(redis, uniqueName('api-slowdown')), env: { VIGIL_API_DEADLINE_MS: '100' } });
+  t.after(() => vigil.cleanup());
+  const headers = headersOf(vigil.credential);
+  const up = await vigil.http.send('POST', '/v1/score', headers, JSON.stringify(payment('sd-0')));
+  assert.equal(up.status, 200);
+  assert.equal(up.headers['vigil-fallback'], undefined);
+
+  await server.stop();
+  const seen: number[] = [];
+  for (let i = 1; i <= 40 && !seen.includes(503); i++) {
+    const reply = await vigil.http.send('POST', '/v1/score', headers, JSON.stringify(payment(`sd-${i}`)));
+    seen.push(reply.status);
+    if (reply.status === 200) assert.equal(reply.json().fallback, true, 'a real decision while Redis is down');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(seen.includes(503), `no 503 while Redis was down: ${seen.join(',')}`);
+  for (let i = 0; i < 3; i++) {
+    const reply = await vigil.http.send('POST', '/v1/score', headers, JSON.stringify(payment(`sd-late-${i}`)));
+    assert.equal(reply.status, 503, reply.body.toString());
+    assert.equal(reply.headers['retry-after'], '1');
+    assert.equal(reply.json<{ error: { code: string } }>().error.code, 'REDIS_UNAVAILABLE');
+  }
+});
