@@ -48,7 +48,7 @@ interface Server {
   port: number;
   credential: string;
   /** Server-side latency quantiles (bucket upper bounds) since the last call. */
-  stats(): Promise<{ count: number; p50Ms: number; p99Ms: number }>;
+  stats(): Promise<{ count: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number }>;
   stop(): Promise<string>;
 }
 
@@ -69,7 +69,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
     async stats() {
       child.stdin!.write('stats\n');
       const line = await lines.next();
-      return JSON.parse(line.value as string) as { count: number; p50Ms: number; p99Ms: number };
+      return JSON.parse(line.value as string) as { count: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number };
     },
     async stop() {
       child.kill('SIGTERM');
@@ -93,7 +93,7 @@ const fmt = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.to
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared with other work)`);
 console.log(`node ${process.version}; duration ${values.duration}s per rate (first ${values.warmup}s not recorded); ${values.connections} connections; features: defaultStages${values['redis-incr'] ? ' + one Redis INCR pipeline per batch' : ''}`);
-type Step = OpenLoopResult & { rep: number; serverP50Ms: number; serverP99Ms: number; loadAvg: number };
+type Step = OpenLoopResult & { rep: number; serverP50Ms: number; serverP99Ms: number; cpuUsPerRequest: number; loadAvg: number };
 const modes = values.modes.split(',');
 for (const mode of modes) if (MODES[mode] === undefined) throw new Error(`unknown mode ${mode}`);
 const reps = Number(values.reps);
@@ -105,8 +105,8 @@ const requests = new Map(modes.map((mode) => [mode, requestFactory(servers.get(m
 const offsets = new Map(modes.map((mode) => [mode, 0]));
 const steps = new Map<string, Step[]>(modes.map((mode) => [mode, []]));
 const collapsed = new Set<string>();
-console.log('\n| mode | rate/s | rep | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from send ms | server p50/p99 ms | statuses | fallbacks | load avg 1m |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| mode | rate/s | rep | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from send ms | server p50/p99 ms | server CPU µs/req | statuses | fallbacks | load avg 1m |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const rate of values.rates.split(',').map(Number)) {
   for (let rep = 1; rep <= reps; rep++) {
     for (const mode of modes) {
@@ -126,9 +126,9 @@ for (const rate of values.rates.split(',').map(Number)) {
       });
       offsets.set(mode, base + result.sent);
       const side = await server.stats();
-      const step: Step = { ...result, rep, serverP50Ms: side.p50Ms, serverP99Ms: side.p99Ms, loadAvg: loadavg()[0]! };
+      const step: Step = { ...result, rep, serverP50Ms: side.p50Ms, serverP99Ms: side.p99Ms, cpuUsPerRequest: side.cpuUsPerRequest, loadAvg: loadavg()[0]! };
       steps.get(mode)!.push(step);
-      console.log(`| ${mode} | ${rate} | ${rep} | ${result.achievedRate} | ${fmt(result.p50)} | ${fmt(result.p90)} | ${fmt(result.p99)} | ${fmt(result.p999)} | ${fmt(result.max)} | ${fmt(result.sentP99)} | ≤${side.p50Ms} / ≤${side.p99Ms} | ${JSON.stringify(result.statuses)} | ${result.fallbacks} | ${step.loadAvg.toFixed(2)} |`);
+      console.log(`| ${mode} | ${rate} | ${rep} | ${result.achievedRate} | ${fmt(result.p50)} | ${fmt(result.p90)} | ${fmt(result.p99)} | ${fmt(result.p999)} | ${fmt(result.max)} | ${fmt(result.sentP99)} | ≤${side.p50Ms} / ≤${side.p99Ms} | ${side.cpuUsPerRequest} | ${JSON.stringify(result.statuses)} | ${result.fallbacks} | ${step.loadAvg.toFixed(2)} |`);
       if (result.completed < result.sent || result.achievedRate < 0.9 * rate) collapsed.add(mode);
     }
   }
@@ -138,21 +138,21 @@ for (const [mode, server] of servers) batches.set(mode, await server.stop());
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const clean = (r: Step) => r.completed === r.sent && Object.keys(r.statuses).every((code) => code === '200') && r.fallbacks === 0;
-const summary: Record<string, { best: number | undefined; medians: Record<string, { p50: number; p99: number; p999: number; clean: boolean }>; batches: string; steps: Step[] }> = {};
+const summary: Record<string, { best: number | undefined; medians: Record<string, { p50: number; p99: number; p999: number; cpuUsPerRequest: number; clean: boolean }>; batches: string; steps: Step[] }> = {};
 console.log(`\n## medians over ${reps} interleaved repetitions (p99 range in brackets)`);
-console.log('| mode | rate/s | p50 ms | p99 ms | p99.9 ms | all 200, no fallback |');
-console.log('|---|---|---|---|---|---|');
+console.log('| mode | rate/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | all 200, no fallback |');
+console.log('|---|---|---|---|---|---|---|');
 for (const mode of modes) {
   const byRate = new Map<number, Step[]>();
   for (const step of steps.get(mode)!) byRate.set(step.rate, [...(byRate.get(step.rate) ?? []), step]);
-  const medians: Record<string, { p50: number; p99: number; p999: number; clean: boolean }> = {};
+  const medians: Record<string, { p50: number; p99: number; p999: number; cpuUsPerRequest: number; clean: boolean }> = {};
   let best: number | undefined;
   for (const [rate, list] of byRate) {
-    const m = { p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), p999: median(list.map((r) => r.p999)), clean: list.length === reps && list.every(clean) };
+    const m = { p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), p999: median(list.map((r) => r.p999)), cpuUsPerRequest: median(list.map((r) => r.cpuUsPerRequest)), clean: list.length === reps && list.every(clean) };
     medians[rate] = m;
     if (m.clean && m.p99 <= TARGET_P99_MS) best = Math.max(best ?? 0, rate);
     const p99s = list.map((r) => r.p99);
-    console.log(`| ${mode} | ${rate} | ${fmt(m.p50)} | ${fmt(m.p99)} [${fmt(Math.min(...p99s))}–${fmt(Math.max(...p99s))}] | ${fmt(m.p999)} | ${m.clean ? 'yes' : 'no'} |`);
+    console.log(`| ${mode} | ${rate} | ${fmt(m.p50)} | ${fmt(m.p99)} [${fmt(Math.min(...p99s))}–${fmt(Math.max(...p99s))}] | ${fmt(m.p999)} | ${m.cpuUsPerRequest} | ${m.clean ? 'yes' : 'no'} |`);
   }
   summary[mode] = { best, medians, batches: batches.get(mode)!, steps: steps.get(mode)! };
 }
