@@ -1,7 +1,8 @@
 /**
- * The scoring API as the load test drives it, in a process of its own: the configured stages
- * (defaultStages: whatever main's features/graph/rules are), a real Kafka producer to topics of its
- * own, and one generated key. Prints one JSON line {port, credential} when ready; SIGTERM stops it and
+ * The scoring API as the load test drives it, in a process of its own: the stages `vigil run` builds
+ * from the configuration (configuredStages: the knowledge graph with its replica, the rules, and
+ * main's features stage), a real Kafka producer to topics of its own (graph links published with the
+ * decisions), and one generated key. Prints one JSON line {port, credential} when ready; SIGTERM stops it and
  * deletes its topics.
  *
  * LOAD_REDIS_INCR=1 adds one real Redis pipeline per batch (INCR per account under a key prefix of
@@ -16,7 +17,7 @@ import { DependencyUnavailableError, ErrorCodes } from '../src/errors.ts';
 import type { FeatureStage } from '../src/features/index.ts';
 import { createKafka, createRecordProducer, ensureTopics } from '../src/ingest/index.ts';
 import { createLogger } from '../src/log.ts';
-import { createScorer, defaultStages } from '../src/processor/index.ts';
+import { configuredStages, createScorer } from '../src/processor/index.ts';
 import { createMetrics } from '../src/admin/index.ts';
 
 const base = `load-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -24,6 +25,9 @@ const config = loadConfig({
   ...process.env,
   VIGIL_TOPIC_DECISIONS: `${base}.decisions`,
   VIGIL_TOPIC_ALERTS: `${base}.alerts`,
+  VIGIL_TOPIC_LINKS: `${base}.links`,
+  VIGIL_TOPIC_LABELS: `${base}.labels`,
+  VIGIL_GROUP_ID: `${base}-group`,
   VIGIL_API_PORT: process.env.VIGIL_API_PORT ?? '0',
   VIGIL_API_HOST: '127.0.0.1',
   VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn',
@@ -31,8 +35,12 @@ const config = loadConfig({
 const log = createLogger(config.logLevel);
 const metrics = createMetrics({ defaultMetrics: false });
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
-await ensureTopics(kafka, [config.topicDecisions, config.topicAlerts].map((topic) => ({ topic, partitions: 3 })));
-const stages = defaultStages(config);
+const topics = [config.topicDecisions, config.topicAlerts, config.topicLinks, config.topicLabels];
+await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions: 3 })));
+// What `vigil run` scores with: the configured graph (with its replica) and rules, and main's features stage.
+const configured = configuredStages(config, kafka, log);
+await configured.start();
+const stages = configured.stages;
 let redis: Redis | undefined;
 if (process.env.LOAD_REDIS_INCR === '1') {
   const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
@@ -54,7 +62,7 @@ if (process.env.LOAD_REDIS_INCR === '1') {
 const scorer = createScorer(stages, metrics);
 const producer = createRecordProducer(kafka);
 const key = generateApiKey('load');
-const api = await startScoringApi({ config, log, scorer, producer, metrics, keys: createApiKeyVerifier({ keys: [key.entry] }) });
+const api = await startScoringApi({ config, log, scorer, producer, metrics, keys: createApiKeyVerifier({ keys: [key.entry] }), batchRecords: configured.batchRecords });
 process.stdout.write(`${JSON.stringify({ port: api.port, credential: key.credential })}\n`);
 
 /** Upper bound of the bucket holding quantile q of a prom-client histogram (seconds → ms). */
@@ -87,7 +95,8 @@ process.once('SIGTERM', () => {
     await producer.close();
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [config.topicDecisions, config.topicAlerts] }).catch(() => {});
+    await configured.close();
+    await admin.deleteTopics({ topics }).catch(() => {});
     await admin.disconnect();
     if (redis !== undefined) {
       let cursor = '0';

@@ -22,6 +22,8 @@ export interface ScoringQueueOptions {
   concurrency: number;
   /** Decisions remembered by event id for exact replay; 0 disables the cache. */
   idempotencyCacheSize: number;
+  /** Records to produce with each batch's decisions (the graph links the scorer observed), as the stream does. */
+  batchRecords?: () => OutgoingRecord[];
 }
 
 /** What a submitted event gets: a decision already made, one on its way, or a clash of ids. */
@@ -87,6 +89,8 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
   let running = 0;
   let scheduled = false;
   let drained: (() => void) | undefined;
+  /** Batch records (graph links) drained for a produce that failed: sent with the next one, never dropped. */
+  let carried: OutgoingRecord[] = [];
   const down: { redis: VigilError | undefined; kafka: VigilError | undefined } = { redis: undefined, kafka: undefined };
 
   const failOn = (dependency: 'redis' | 'kafka', batch: readonly Pending[], error: unknown) => {
@@ -128,9 +132,14 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
       decision.latencyMs = Math.round(Number(readyNs - batch[i]!.receivedNs) * MS_PER_NS * 1000) / 1000;
       decisionRecords(decision, events[i]!.account, topics, options.decisionFormat, out);
     }
+    const extra = options.batchRecords?.() ?? [];
+    const withCarried = carried.length > 0 ? carried.concat(extra) : extra;
+    carried = [];
+    for (const record of withCarried) out.push(record);
     try {
       await producer.send(out);
     } catch (error) {
+      carried = withCarried.concat(carried);
       failOn('kafka', batch, error);
       return;
     }

@@ -2,7 +2,7 @@ import { decode as decodeMsgpack } from '@msgpack/msgpack';
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config/index.ts';
 import { ConfigError, ErrorCodes, InvalidEventError, VigilError } from '../errors.ts';
-import { contentTypeOf, createKafka, createRecordProducer, decodeEvent, validateEvent, type ContentType, type DecodeLimits, type PaymentEvent, type RecordProducer } from '../ingest/index.ts';
+import { contentTypeOf, createKafka, createRecordProducer, decodeEvent, validateEvent, type ContentType, type DecodeLimits, type OutgoingRecord, type PaymentEvent, type RecordProducer } from '../ingest/index.ts';
 import type { Scorer } from '../processor/index.ts';
 import type { Decision } from '../rules/decision.ts';
 import type { Metrics } from '../admin/metrics.ts';
@@ -26,6 +26,11 @@ export interface ScoringApiOptions {
   keys?: ApiKeyVerifier;
   /** Overrides VIGIL_API_PORT (0 picks a free port). */
   port?: number;
+  /**
+   * Records to produce with each micro-batch's decisions: the processor's graph links
+   * (`ConfiguredStages.batchRecords`), so links observed by API requests are published as the stream's are.
+   */
+  batchRecords?: () => OutgoingRecord[];
 }
 
 export interface ScoringApi {
@@ -78,6 +83,7 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
     maxBatch: config.apiMicroBatchMax,
     concurrency: config.apiMicroBatchConcurrency,
     idempotencyCacheSize: config.apiIdempotencyCacheSize,
+    ...(options.batchRecords ? { batchRecords: options.batchRecords } : {}),
   });
   const limits: DecodeLimits = { maxBytes: config.maxMessageBytes, maxFutureSkewMs: MAX_FUTURE_SKEW_MS };
   const retryAfter = { 'retry-after': String(config.apiRetryAfterSeconds) };

@@ -7,9 +7,12 @@ import { createApiKeyVerifier, generateApiKey, startScoringApi, type ScoringApi 
 import type { Config } from '../../src/config/index.ts';
 import { DependencyUnavailableError, ErrorCodes } from '../../src/errors.ts';
 import type { FeatureStage } from '../../src/features/index.ts';
-import { createKafka, createRecordProducer, type PaymentEvent, type RecordProducer } from '../../src/ingest/index.ts';
+import { createKafka, createRecordProducer, type OutgoingRecord, type PaymentEvent, type RecordProducer } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/log.ts';
-import { createScorer, defaultStages } from '../../src/processor/index.ts';
+import { createScorer, type ProcessorStages } from '../../src/processor/index.ts';
+import { createNoFeatureStage } from '../../src/features/index.ts';
+import { createNoGraphStage } from '../../src/graph/index.ts';
+import { createEventRuleEngine } from '../../src/rules/index.ts';
 import { createMetrics, type Metrics } from '../../src/admin/index.ts';
 import { KAFKA_BROKERS, REDIS_URL, uniqueName } from '../support/env.ts';
 import { createTopics, deleteTopics, testKafka } from '../support/kafka.ts';
@@ -109,6 +112,12 @@ export async function startRedisServer(port: number): Promise<{ url: string; sto
   };
 }
 
+/** No features, no graph, the built-in event rules: the scoring path without anything the test does not bring. */
+export function simpleStages(config: Config): ProcessorStages {
+  const rules = createEventRuleEngine({ amountLimit: config.amountLimit, allowedCurrencies: config.allowedCurrencies, reviewThreshold: config.reviewThreshold, blockThreshold: config.blockThreshold });
+  return { features: createNoFeatureStage(), graph: createNoGraphStage(), rules: () => rules };
+}
+
 export interface TestApi {
   config: Config;
   api: ScoringApi;
@@ -121,20 +130,20 @@ export interface TestApi {
 }
 
 /** The scoring API on its own port with its own topics, keys and scorer; real Kafka for the sinks. */
-export async function startTestApi(options: { features?: FeatureStage; env?: Record<string, string>; producer?: RecordProducer } = {}): Promise<TestApi> {
+export async function startTestApi(options: { features?: FeatureStage; env?: Record<string, string>; producer?: RecordProducer; batchRecords?: () => OutgoingRecord[] } = {}): Promise<TestApi> {
   // A generous deadline unless a test is about the deadline: a busy shared machine must not turn answers into fallbacks.
   const config = testConfig({ VIGIL_API_PORT: '0', VIGIL_API_HOST: '127.0.0.1', VIGIL_API_DEADLINE_MS: '10000', ...options.env });
   const kafka = testKafka();
   await createTopics(kafka, [config.topicDecisions, config.topicAlerts], 1);
   const log = createLogger(config.logLevel);
   const metrics = createMetrics({ defaultMetrics: false });
-  const stages = { ...defaultStages(config), ...(options.features ? { features: options.features } : {}) };
+  const stages = { ...simpleStages(config), ...(options.features ? { features: options.features } : {}) };
   const scorer = createScorer(stages, metrics);
   const producer = options.producer ?? createRecordProducer(createKafka({ brokers: config.kafkaBrokers, clientId: uniqueName('api'), logger: log }));
   const good = generateApiKey('test-caller');
   const disabled = generateApiKey('retired-caller');
   const keys = createApiKeyVerifier({ keys: [good.entry, { ...disabled.entry, disabled: true }] });
-  const api = await startScoringApi({ config, log, scorer, producer, metrics, keys });
+  const api = await startScoringApi({ config, log, scorer, producer, metrics, keys, ...(options.batchRecords ? { batchRecords: options.batchRecords } : {}) });
   const http = httpClient(api.port);
   return {
     config,

@@ -9,10 +9,10 @@ import { generateApiKey, startScoringApiService } from '../../src/api/index.ts';
 import { createMetrics } from '../../src/admin/index.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { createScorer, defaultStages } from '../../src/processor/index.ts';
+import { createScorer } from '../../src/processor/index.ts';
 import { collect, createTopics, deleteTopics, testKafka } from '../support/kafka.ts';
 import { testConfig } from '../support/processor.ts';
-import { httpClient, payment, startTestApi } from './helpers.ts';
+import { httpClient, payment, simpleStages, startTestApi, uniqueName } from './helpers.ts';
 
 const json = (credential: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${credential}` });
 
@@ -169,7 +169,7 @@ test('startScoringApiService reads VIGIL_API_KEYS_FILE and owns its producer; no
   t.after(() => deleteTopics(kafka, [config.topicDecisions, config.topicAlerts]));
   const log = createLogger(config.logLevel);
   const metrics = createMetrics({ defaultMetrics: false });
-  const scorer = createScorer(defaultStages(config), metrics);
+  const scorer = createScorer(simpleStages(config), metrics);
   await assert.rejects(startScoringApiService({ config: { ...config, apiKeysFile: '' }, log, scorer, metrics }), (e: unknown) => e instanceof ConfigError && e.key === 'VIGIL_API_KEYS_FILE');
 
   const api = await startScoringApiService({ config, log, scorer, metrics });
@@ -182,4 +182,18 @@ test('startScoringApiService reads VIGIL_API_KEYS_FILE and owns its producer; no
     http.destroy();
     await api.close();
   }
+});
+
+test('records the scorer leaves for each batch (graph links) are produced with the API decisions', async (t) => {
+  const links = uniqueName('api-links');
+  const kafka = testKafka();
+  await createTopics(kafka, [links], 1);
+  t.after(() => deleteTopics(kafka, [links]));
+  let calls = 0;
+  const vigil = await startTestApi({ batchRecords: () => [{ topic: links, key: 'replica-1', value: `links-${++calls}` }] });
+  t.after(() => vigil.cleanup());
+  const reply = await vigil.http.send('POST', '/v1/score', { 'content-type': 'application/json', authorization: `Bearer ${vigil.credential}` }, JSON.stringify(payment('links-1')));
+  assert.equal(reply.status, 200);
+  const messages = await collect(kafka, [links], (ms) => ms.length >= 1);
+  assert.deepEqual(messages.map((m) => m.value.toString()), ['links-1']);
 });
