@@ -48,7 +48,7 @@ interface Server {
   port: number;
   credential: string;
   /** Server-side latency quantiles (bucket upper bounds) since the last call. */
-  stats(): Promise<{ count: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number }>;
+  stats(): Promise<{ count: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number; cpuCores: number }>;
   stop(): Promise<string>;
 }
 
@@ -69,7 +69,7 @@ async function startServer(env: Record<string, string>): Promise<Server> {
     async stats() {
       child.stdin!.write('stats\n');
       const line = await lines.next();
-      return JSON.parse(line.value as string) as { count: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number };
+      return JSON.parse(line.value as string) as { count: number; p50Ms: number; p99Ms: number; cpuUsPerRequest: number; cpuCores: number };
     },
     async stop() {
       child.kill('SIGTERM');
@@ -93,7 +93,7 @@ const fmt = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.to
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared with other work)`);
 console.log(`node ${process.version}; duration ${values.duration}s per rate (first ${values.warmup}s not recorded); ${values.connections} connections; features: defaultStages${values['redis-incr'] ? ' + one Redis INCR pipeline per batch' : ''}`);
-type Step = OpenLoopResult & { rep: number; serverP50Ms: number; serverP99Ms: number; cpuUsPerRequest: number; loadAvg: number };
+type Step = OpenLoopResult & { rep: number; serverP50Ms: number; serverP99Ms: number; cpuUsPerRequest: number; cpuCores: number; loadAvg: number };
 const modes = values.modes.split(',');
 for (const mode of modes) if (MODES[mode] === undefined) throw new Error(`unknown mode ${mode}`);
 const reps = Number(values.reps);
@@ -105,7 +105,7 @@ const requests = new Map(modes.map((mode) => [mode, requestFactory(servers.get(m
 const offsets = new Map(modes.map((mode) => [mode, 0]));
 const steps = new Map<string, Step[]>(modes.map((mode) => [mode, []]));
 const collapsed = new Set<string>();
-console.log('\n| mode | rate/s | rep | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from send ms | server p50/p99 ms | server CPU µs/req | statuses | fallbacks | load avg 1m |');
+console.log('\n| mode | rate/s | rep | achieved/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | p99 from send ms | server p50/p99 ms | server CPU µs/req (cores) | statuses | fallbacks | load avg 1m |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const rate of values.rates.split(',').map(Number)) {
   for (let rep = 1; rep <= reps; rep++) {
@@ -126,9 +126,9 @@ for (const rate of values.rates.split(',').map(Number)) {
       });
       offsets.set(mode, base + result.sent);
       const side = await server.stats();
-      const step: Step = { ...result, rep, serverP50Ms: side.p50Ms, serverP99Ms: side.p99Ms, cpuUsPerRequest: side.cpuUsPerRequest, loadAvg: loadavg()[0]! };
+      const step: Step = { ...result, rep, serverP50Ms: side.p50Ms, serverP99Ms: side.p99Ms, cpuUsPerRequest: side.cpuUsPerRequest, cpuCores: side.cpuCores, loadAvg: loadavg()[0]! };
       steps.get(mode)!.push(step);
-      console.log(`| ${mode} | ${rate} | ${rep} | ${result.achievedRate} | ${fmt(result.p50)} | ${fmt(result.p90)} | ${fmt(result.p99)} | ${fmt(result.p999)} | ${fmt(result.max)} | ${fmt(result.sentP99)} | ≤${side.p50Ms} / ≤${side.p99Ms} | ${side.cpuUsPerRequest} | ${JSON.stringify(result.statuses)} | ${result.fallbacks} | ${step.loadAvg.toFixed(2)} |`);
+      console.log(`| ${mode} | ${rate} | ${rep} | ${result.achievedRate} | ${fmt(result.p50)} | ${fmt(result.p90)} | ${fmt(result.p99)} | ${fmt(result.p999)} | ${fmt(result.max)} | ${fmt(result.sentP99)} | ≤${side.p50Ms} / ≤${side.p99Ms} | ${side.cpuUsPerRequest} (${side.cpuCores}) | ${JSON.stringify(result.statuses)} | ${result.fallbacks} | ${step.loadAvg.toFixed(2)} |`);
       if (result.completed < result.sent || result.achievedRate < 0.9 * rate) collapsed.add(mode);
     }
   }

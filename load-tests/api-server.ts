@@ -77,15 +77,19 @@ async function serverQuantiles(): Promise<{ count: number; p50Ms: number; p99Ms:
 // "stats" on stdin: the server-side latency since the last "stats" (from the request's arrival in the
 // handler to its answer being written), then the histogram starts again.
 let cpuMark = process.cpuUsage();
+let wallMark = process.hrtime.bigint();
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'stats') return;
   void serverQuantiles().then((q) => {
     metrics.registry.getSingleMetric('vigil_api_request_duration_seconds')!.reset();
     const cpu = process.cpuUsage(cpuMark);
     cpuMark = process.cpuUsage();
+    const wallUs = Number(process.hrtime.bigint() - wallMark) / 1000;
+    wallMark = process.hrtime.bigint();
+    const cpuCores = Math.round(((cpu.user + cpu.system) / wallUs) * 100) / 100;
     // CPU time of this process per answered request: far less sensitive to a busy machine than latency.
     const cpuUsPerRequest = q.count === 0 ? Number.NaN : Math.round((cpu.user + cpu.system) / q.count);
-    process.stdout.write(`${JSON.stringify({ ...q, cpuUsPerRequest })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...q, cpuUsPerRequest, cpuCores })}\n`);
   });
 });
 
