@@ -51,9 +51,14 @@ export async function hashApiSecretScrypt(secret: string, params: { N: number; r
   return `scrypt:${params.N}:${params.r}:${params.p}:${salt.toString('base64')}:${key.toString('base64')}`;
 }
 
+/** Throws ConfigError unless `id` can name a key (letters, digits, `_`, `-`; at most 64). */
+export function assertKeyId(id: string): void {
+  if (!KEY_ID.test(id)) throw new ConfigError('VIGIL_API_KEYS_FILE', `key id "${id}" must match ${KEY_ID.source}`);
+}
+
 /** A new key: the credential to give the caller once, and the entry for the keys file. */
 export function generateApiKey(id: string): { credential: string; entry: { id: string; hash: string } } {
-  if (!KEY_ID.test(id)) throw new ConfigError('VIGIL_API_KEYS_FILE', `key id "${id}" must match ${KEY_ID.source}`);
+  assertKeyId(id);
   const secret = randomBytes(32).toString('base64url');
   return { credential: `${id}.${secret}`, entry: { id, hash: hashApiSecretSha256(secret) } };
 }
