@@ -95,7 +95,9 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
 
   const failed = (ex: Exchange, error: unknown): void => {
     if (error instanceof VigilError && error.retriable) {
-      ex.fail(503, error.code, `${error.message}; retry after ${config.apiRetryAfterSeconds} s with the same event id`, undefined, retryAfter);
+      // The cause (hosts, ports, client messages) stays in the logs and metrics, not in the answer.
+      const what = error.code === ErrorCodes.KAFKA_UNAVAILABLE ? 'Kafka is unavailable: the decision cannot be recorded' : 'the feature store (Redis) is unavailable: nothing was decided';
+      ex.fail(503, error.code, `${what}; retry after ${config.apiRetryAfterSeconds} s with the same event id`, undefined, retryAfter);
     } else {
       log.error('request failed', { route: ex.route, err: error });
       ex.fail(500, ErrorCodes.INTERNAL_ERROR, 'internal error');
