@@ -22,6 +22,8 @@ export interface ScoringQueueOptions {
   concurrency: number;
   /** Decisions remembered by event id for exact replay; 0 disables the cache. */
   idempotencyCacheSize: number;
+  /** Milliseconds a batch waits for more events before it is scored (0: only those of the same event-loop turn). */
+  lingerMs?: number;
   /** Records to produce with each batch's decisions (the graph links the scorer observed), as the stream does. */
   batchRecords?: () => OutgoingRecord[];
 }
@@ -87,6 +89,7 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
   const inFlight = new Map<string, Pending>();
   const decided = new Lru<string, { event: PaymentEvent; decision: Decision }>(options.idempotencyCacheSize);
   let running = 0;
+  const linger = options.lingerMs ?? 0;
   let scheduled = false;
   let drained: (() => void) | undefined;
   /** Batch records (graph links) drained for a produce that failed: sent with the next one, never dropped. */
@@ -164,16 +167,32 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
         .catch((error: unknown) => fail(batch, error))
         .finally(() => {
           running--;
-          if (queue.length > 0) schedule();
+          if (queue.length > 0) schedule(true);
           else if (running === 0 && drained !== undefined) drained();
         });
     }
   };
 
-  const schedule = (): void => {
-    if (scheduled || running >= options.concurrency) return;
+  let lingerTimer: NodeJS.Timeout | undefined;
+  /** `waited`: the queued events already waited for a batch in flight, so no linger. */
+  const schedule = (waited = false): void => {
+    if (running >= options.concurrency) return;
+    if ((waited || queue.length >= options.maxBatch) && lingerTimer !== undefined) {
+      // A full batch does not wait for the linger.
+      clearTimeout(lingerTimer);
+      lingerTimer = undefined;
+      scheduled = false;
+    }
+    if (scheduled) return;
     scheduled = true;
-    setImmediate(pump);
+    if (linger > 0 && !waited && queue.length < options.maxBatch) {
+      lingerTimer = setTimeout(() => {
+        lingerTimer = undefined;
+        pump();
+      }, linger);
+    } else {
+      setImmediate(pump);
+    }
   };
 
   return {

@@ -83,6 +83,7 @@ export async function startScoringApi(options: ScoringApiOptions): Promise<Scori
     maxBatch: config.apiMicroBatchMax,
     concurrency: config.apiMicroBatchConcurrency,
     idempotencyCacheSize: config.apiIdempotencyCacheSize,
+    lingerMs: config.apiMicroBatchLingerMs,
     ...(options.batchRecords ? { batchRecords: options.batchRecords } : {}),
   });
   const limits: DecodeLimits = { maxBytes: config.maxMessageBytes, maxFutureSkewMs: MAX_FUTURE_SKEW_MS };

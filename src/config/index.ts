@@ -37,6 +37,7 @@ const SCHEMA = {
   apiRetryAfterSeconds: ['VIGIL_API_RETRY_AFTER_S', '1', integer(1, 3600)],
   apiMicroBatchMax: ['VIGIL_API_MICROBATCH_MAX', '256', integer(1, 10_000)],
   apiMicroBatchConcurrency: ['VIGIL_API_MICROBATCH_CONCURRENCY', '4', integer(1, 1024)],
+  apiMicroBatchLingerMs: ['VIGIL_API_MICROBATCH_LINGER_MS', '0', integer(0, 100)],
   apiIdempotencyCacheSize: ['VIGIL_API_IDEMPOTENCY_CACHE', '20000', integer(0, 10_000_000)],
   maxMessageBytes: ['VIGIL_MAX_MESSAGE_BYTES', '65536', integer(256, 16 * 1024 * 1024)],
   amountLimit: ['VIGIL_AMOUNT_LIMIT', '1000000', integer(0, Number.MAX_SAFE_INTEGER)],

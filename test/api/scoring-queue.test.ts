@@ -71,3 +71,17 @@ test('concurrent requests are scored in shared micro-batches (fewer scorer calls
   assert.deepEqual(replies.map((r) => r.json().eventId), Array.from({ length: n }, (_, i) => `mb-${i}`));
   assert.ok(stage.calls < n, `${stage.calls} scorer calls for ${n} concurrent requests`);
 });
+
+test('with a linger (VIGIL_API_MICROBATCH_LINGER_MS), requests arriving a few ms apart share one scorer call', async (t) => {
+  const { stage } = await withCounter(t);
+  const vigil = await startTestApi({ features: stage, env: { VIGIL_API_MICROBATCH_LINGER_MS: '100' } });
+  t.after(() => vigil.cleanup());
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < 5; i++) {
+    pending.push(vigil.http.send('POST', '/v1/score', headersOf(vigil.credential), JSON.stringify(payment(`linger-${i}`))));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const replies = (await Promise.all(pending)) as { status: number }[];
+  assert.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200]);
+  assert.equal(stage.calls, 1, 'five requests within the linger were not scored together');
+});
