@@ -45,7 +45,6 @@ export function httpClient(port: number) {
   return { send, destroy: () => agent.destroy() };
 }
 
-export const now = () => Date.now();
 
 export function payment(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id, ts: Date.now() - 1000, type: 'payment', amount: 1250, currency: 'EUR', account: `acc-${id}`, ...extra };
