@@ -1,4 +1,6 @@
 import type { Kafka } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, isTransient } from '../retry.ts';
 import { DependencyUnavailableError, ErrorCodes } from '../errors.ts';
 import { createBatchConsumer, createRecordProducer, type BatchConsumer, type RecordProducer } from '../ingest/index.ts';
 import type { ConsumeHandler, LogMessage, PartitionOffsets, ReplicationLog } from './replication-log.ts';
@@ -49,11 +51,15 @@ export function createKafkaReplicationLog(options: KafkaReplicationLogOptions): 
     },
 
     async offsets(topic: string): Promise<PartitionOffsets[]> {
-      try {
-        const rows = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
-        return rows.map((r) => ({ partition: r.partition, low: Number(r.low), high: Number(r.high) }));
-      } catch (error) {
-        throw unavailable(`offsets of ${topic}`, error);
+      // A topic created a moment ago may not have its leaders known to every broker connection yet.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const rows = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+          return rows.map((r) => ({ partition: r.partition, low: Number(r.low), high: Number(r.high) }));
+        } catch (error) {
+          if (attempt >= 20 || !isTransient(error)) throw unavailable(`offsets of ${topic}`, error);
+          await sleep(backoffDelay(attempt, 100, 2000));
+        }
       }
     },
 

@@ -5,7 +5,7 @@ import { deadLetterRecord, decisionRecords, type DecisionFormat, type SinkTopics
 import type { Metrics } from '../admin/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { Scorer } from './scorer.ts';
-import { untilDone, type RetryHooks } from './retry.ts';
+import { untilDone, type RetryHooks } from '../retry.ts';
 
 export interface BatchProcessorDeps {
   scorer: Scorer;

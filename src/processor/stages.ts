@@ -1,13 +1,40 @@
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import type { OutgoingRecord } from '../ingest/index.ts';
-import { createNoFeatureStage } from '../features/index.ts';
+import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureStage, type RedisFeatureStage } from '../features/index.ts';
 import { GraphReplicator, createGraphStage, createKafkaReplicationLog, encodeLinkBatch, loadGraphRules, replicaId } from '../graph/index.ts';
 import { createEventRuleEngine } from '../rules/index.ts';
 import type { Logger } from '../log.ts';
 import type { ProcessorStages } from './processor.ts';
 
 const LINKS_PER_MESSAGE = 500;
+
+function redisFeatures(config: Config): RedisFeatureStage {
+  return createRedisFeatureStage({
+    redis: config.redisUrl,
+    specs: loadFeatureSpecsSync(config.featuresFile),
+    latenessMs: config.featuresLatenessMs,
+    dedupRetentionMs: config.featuresDedupRetentionMs,
+    timeoutMs: config.featuresTimeoutMs,
+    keyPrefix: config.featuresKeyPrefix,
+  });
+}
+
+/** Pings Redis every few seconds while the processor runs, so /readyz tells even between batches. */
+function redisHealth(stage: FeatureStage | RedisFeatureStage): { start(): void; stop(): void; reason(): string | undefined } {
+  if (!('ping' in stage)) return { start() {}, stop() {}, reason: () => undefined };
+  let healthy = true;
+  let timer: NodeJS.Timeout | undefined;
+  const probe = () => stage.ping().then(() => (healthy = true), () => (healthy = false));
+  return {
+    start() {
+      timer = setInterval(probe, 2000);
+      timer.unref();
+    },
+    stop: () => clearInterval(timer),
+    reason: () => (healthy ? undefined : 'redis unavailable'),
+  };
+}
 
 function eventRules(config: Config): ProcessorStages['rules'] {
   const engine = createEventRuleEngine({
@@ -32,14 +59,16 @@ export interface ConfiguredStages {
 
 /** Builds what `overrides` does not give (tests and tools pass their own stages). */
 export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}): ConfiguredStages {
+  const features = overrides.features ?? redisFeatures(config);
+  const redis = redisHealth(features);
   if (overrides.graph !== undefined) {
     const rules = overrides.rules ?? eventRules(config);
     return {
-      stages: { features: overrides.features ?? createNoFeatureStage(), graph: overrides.graph, rules },
+      stages: { features, graph: overrides.graph, rules },
       batchRecords: () => [],
-      start: async () => {},
-      notReadyReason: () => undefined,
-      close: async () => {},
+      start: async () => redis.start(),
+      notReadyReason: redis.reason,
+      close: async () => redis.stop(),
     };
   }
   const graph = createGraphStage({ rules: loadGraphRules(config.graphRulesDir), horizonMs: config.graphHorizon });
@@ -52,7 +81,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
     labelsTopic: config.topicLabels,
   });
   return {
-    stages: { features: overrides.features ?? createNoFeatureStage(), graph, rules: overrides.rules ?? eventRules(config) },
+    stages: { features, graph, rules: overrides.rules ?? eventRules(config) },
     batchRecords() {
       const links = graph.drainOutgoingLinks();
       if (links.length === 0) return [];
@@ -64,11 +93,13 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
       return out;
     },
     async start() {
+      redis.start();
       await replicator.start();
       log.child('graph').info('graph replica started', { instance, rules: config.graphRulesDir });
     },
-    notReadyReason: () => (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
+    notReadyReason: () => redis.reason() ?? (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
     async close() {
+      redis.stop();
       await replicator.close();
     },
   };
