@@ -3,13 +3,13 @@
  * p99 <= 10 ms, for micro-batched scoring and for one scorer call per request, in one run.
  *
  *   node --import tsx load-tests/api-load.ts [--rates 500,1000,2000] [--duration 8] [--warmup 2] [--reps 3]
- *        [--connections 128] [--modes batched,single] [--redis-incr] [--deadline-ms 200]
+ *        [--connections 128] [--modes batched,single] [--deadline-ms 200]
  *
  * Steps interleave modes and repetitions (rate by rate); the summary gives, per mode and rate, the
  * median of the repetitions' percentiles, and the highest rate whose median p99 is within 10 ms.
  *
  * The server runs in a child process (load-tests/api-server.ts) against the real Kafka (KAFKA_BROKERS)
- * and, with --redis-incr, the real Redis (REDIS_URL); this process is the load generator.
+ * and Redis (REDIS_URL); this process is the load generator.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,6 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '128' },
     modes: { type: 'string', default: 'batched,single' },
-    'redis-incr': { type: 'boolean', default: false },
     'deadline-ms': { type: 'string', default: '200' },
     out: { type: 'string', default: join(import.meta.dirname, 'results') },
     reps: { type: 'string', default: '3' },
@@ -57,7 +56,7 @@ interface Server {
 async function startServer(env: Record<string, string>): Promise<Server> {
   const nodeArgs = process.env.LOAD_SERVER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL('./api-server.ts', import.meta.url).pathname], {
-    env: { ...process.env, ...env, ...(values['redis-incr'] ? { LOAD_REDIS_INCR: '1' } : {}), VIGIL_API_DEADLINE_MS: values['deadline-ms'] },
+    env: { ...process.env, ...env, VIGIL_API_DEADLINE_MS: values['deadline-ms'] },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -94,7 +93,7 @@ function requestFactory(credential: string, mode: string): (i: number) => Buffer
 const fmt = (n: number) => (Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(1));
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (shared with other work)`);
-console.log(`node ${process.version}; duration ${values.duration}s per rate (first ${values.warmup}s not recorded); ${values.connections} connections; features: defaultStages${values['redis-incr'] ? ' + one Redis INCR pipeline per batch' : ''}`);
+console.log(`node ${process.version}; duration ${values.duration}s per rate (first ${values.warmup}s not recorded); ${values.connections} connections; stages: configuredStages (Redis velocity features, graph, rules)`);
 type Step = OpenLoopResult & { rep: number; serverP50Ms: number; serverP99Ms: number; cpuUsPerRequest: number; cpuCores: number; loadAvg: number };
 const modes = values.modes.split(',');
 for (const mode of modes) if (MODES[mode] === undefined) throw new Error(`unknown mode ${mode}`);

@@ -1,20 +1,15 @@
 /**
  * The scoring API as the load test drives it, in a process of its own: the stages `vigil run` builds
- * from the configuration (configuredStages: the knowledge graph with its replica, the rules, and
- * main's features stage), a real Kafka producer to topics of its own (graph links published with the
+ * from the configuration (configuredStages: the Redis velocity stage under a key prefix of its own,
+ * the knowledge graph with its replica, the rules), a real Kafka producer to topics of its own (graph links published with the
  * decisions), and one generated key. Prints one JSON line {port, credential} when ready; SIGTERM stops it and
  * deletes its topics.
- *
- * LOAD_REDIS_INCR=1 adds one real Redis pipeline per batch (INCR per account under a key prefix of
- * its own) in front of the configured features, standing in for the velocity stage's round trip.
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { createApiKeyVerifier, generateApiKey, startScoringApi } from '../src/api/index.ts';
 import { loadConfig } from '../src/config/index.ts';
-import { DependencyUnavailableError, ErrorCodes } from '../src/errors.ts';
-import type { FeatureStage } from '../src/features/index.ts';
 import { createKafka, createRecordProducer, ensureTopics } from '../src/ingest/index.ts';
 import { createLogger } from '../src/log.ts';
 import { configuredStages, createScorer } from '../src/processor/index.ts';
@@ -28,6 +23,7 @@ const config = loadConfig({
   VIGIL_TOPIC_LINKS: `${base}.links`,
   VIGIL_TOPIC_LABELS: `${base}.labels`,
   VIGIL_GROUP_ID: `${base}-group`,
+  VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
   VIGIL_API_PORT: process.env.VIGIL_API_PORT ?? '0',
   VIGIL_API_HOST: '127.0.0.1',
   VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn',
@@ -37,28 +33,10 @@ const metrics = createMetrics({ defaultMetrics: false });
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
 const topics = [config.topicDecisions, config.topicAlerts, config.topicLinks, config.topicLabels];
 await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions: 3 })));
-// What `vigil run` scores with: the configured graph (with its replica) and rules, and main's features stage.
+// What `vigil run` scores with: velocity features on Redis, the graph (with its replica), the rules.
 const configured = configuredStages(config, kafka, log);
 await configured.start();
 const stages = configured.stages;
-let redis: Redis | undefined;
-if (process.env.LOAD_REDIS_INCR === '1') {
-  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
-  redis = client;
-  const inner = stages.features;
-  const features: FeatureStage = {
-    featureNames: [...inner.featureNames, 'load_account_count'],
-    async compute(events) {
-      const pipeline = client.pipeline();
-      for (const e of events) pipeline.incr(`${base}:${e.account}`);
-      const [counts, computed] = await Promise.all([pipeline.exec(), inner.compute(events)]);
-      if (counts === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'pipeline discarded');
-      return computed.map((f, i) => ({ ...f, load_account_count: Number(counts[i]![1]) }));
-    },
-    close: () => inner.close(),
-  };
-  stages.features = features;
-}
 const scorer = createScorer(stages, metrics);
 const producer = createRecordProducer(kafka);
 const key = generateApiKey('load');
@@ -102,15 +80,15 @@ process.once('SIGTERM', () => {
     await configured.close();
     await admin.deleteTopics({ topics }).catch(() => {});
     await admin.disconnect();
-    if (redis !== undefined) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-      redis.disconnect();
-    }
+    // The velocity stage's keys of this run.
+    const redis = new Redis(config.redisUrl);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
     await stages.features.close();
     const timings = (await metrics.stageSeconds.get()).values.filter((v) => !('le' in v.labels));
     const batches = (await metrics.registry.getSingleMetricAsString('vigil_api_micro_batch_size')).split('\n').filter((l) => /_(sum|count) /.test(l));
