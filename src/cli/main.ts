@@ -3,6 +3,7 @@ import { stackCommand } from './stack-command.ts';
 import { runCommand } from './run-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { labelsCommand } from './labels-command.ts';
+import { apiKeyCommand } from '../api/index.ts';
 
 const USAGE = `usage: vigil <command> [options]
 
@@ -10,6 +11,7 @@ commands:
   stack up|down|status   start, stop or show the local Kafka broker and redis-server
   run                    run the scoring processor (configuration from environment, see docs/operations.md)
   generate               produce synthetic payments to the payments topic (--rate N --duration S)
+  api-key new ID | hash ID SECRET   create an API key for the scoring API (VIGIL_API_KEYS_FILE)
   labels import FILE     publish a watchlist of fraud / suspect / legit labels to the labels topic
 `;
 
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   generate: generateCommand,
   labels: labelsCommand,
+  'api-key': apiKeyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.ts';
-import { bool, brokers, currencyList, duration, integer, oneOf, port, redisUrl, text, topicName, type Parser } from './parsers.ts';
+import { bool, brokers, currencyList, duration, integer, oneOf, optionalText, port, redisUrl, text, topicName, type Parser } from './parsers.ts';
 
 /** Shipped rule folders, so `npx vigil run` finds them from any working directory. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,6 +27,18 @@ const SCHEMA = {
   consoleEnabled: ['VIGIL_CONSOLE', 'true', bool],
   adminPort: ['VIGIL_ADMIN_PORT', '9464', port],
   apiPort: ['VIGIL_API_PORT', '8081', port],
+  apiEnabled: ['VIGIL_API', 'false', bool],
+  apiHost: ['VIGIL_API_HOST', '0.0.0.0', text],
+  apiKeysFile: ['VIGIL_API_KEYS_FILE', '', optionalText],
+  apiMaxBodyBytes: ['VIGIL_API_MAX_BODY_BYTES', String(1024 * 1024), integer(256, 64 * 1024 * 1024)],
+  apiMaxBatchEvents: ['VIGIL_API_MAX_BATCH_EVENTS', '500', integer(1, 100_000)],
+  apiDeadlineMs: ['VIGIL_API_DEADLINE_MS', '200', integer(1, 60_000)],
+  apiFallbackDecision: ['VIGIL_API_FALLBACK_DECISION', 'review', oneOf('allow', 'review', 'block')],
+  apiRetryAfterSeconds: ['VIGIL_API_RETRY_AFTER_S', '1', integer(1, 3600)],
+  apiMicroBatchMax: ['VIGIL_API_MICROBATCH_MAX', '256', integer(1, 10_000)],
+  apiMicroBatchConcurrency: ['VIGIL_API_MICROBATCH_CONCURRENCY', '4', integer(1, 1024)],
+  apiMicroBatchLingerMs: ['VIGIL_API_MICROBATCH_LINGER_MS', '0', integer(0, 100)],
+  apiIdempotencyCacheSize: ['VIGIL_API_IDEMPOTENCY_CACHE', '20000', integer(0, 10_000_000)],
   maxMessageBytes: ['VIGIL_MAX_MESSAGE_BYTES', '65536', integer(256, 16 * 1024 * 1024)],
   amountLimit: ['VIGIL_AMOUNT_LIMIT', '1000000', integer(0, Number.MAX_SAFE_INTEGER)],
   allowedCurrencies: ['VIGIL_ALLOWED_CURRENCIES', DEFAULT_CURRENCIES, currencyList],
@@ -37,6 +49,11 @@ const SCHEMA = {
   fetchMaxBytes: ['VIGIL_FETCH_MAX_BYTES', String(8 * 1024 * 1024), integer(1024, 256 * 1024 * 1024)],
   partitionsConsumedConcurrently: ['VIGIL_PARTITIONS_CONCURRENCY', '4', integer(1, 256)],
   retryMaxDelayMs: ['VIGIL_RETRY_MAX_DELAY_MS', '5000', integer(10, 600_000)],
+  featuresFile: ['VIGIL_FEATURES_FILE', `${PACKAGE_ROOT}rules/features.yaml`, text],
+  featuresLatenessMs: ['VIGIL_FEATURES_LATENESS', '5m', duration],
+  featuresDedupRetentionMs: ['VIGIL_FEATURES_DEDUP_RETENTION', '0s', duration],
+  featuresTimeoutMs: ['VIGIL_FEATURES_TIMEOUT_MS', '5000', integer(100, 120_000)],
+  featuresKeyPrefix: ['VIGIL_FEATURES_KEY_PREFIX', 'vigil:', text],
   graphRulesDir: ['VIGIL_GRAPH_RULES', `${PACKAGE_ROOT}graph-rules`, text],
   graphHorizon: ['VIGIL_GRAPH_HORIZON', '30d', duration],
   sessionTimeoutMs: ['VIGIL_SESSION_TIMEOUT_MS', '10000', integer(6000, 300_000)],

@@ -7,6 +7,9 @@ export const text: Parser<string> = (key, raw) => {
   return raw.trim();
 };
 
+/** A string that may be empty (meaning: not set). */
+export const optionalText: Parser<string> = (_key, raw) => raw.trim();
+
 export function integer(min: number, max: number): Parser<number> {
   return (key, raw) => {
     const value = Number(raw);

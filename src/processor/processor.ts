@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type RecordProducer } from '../ingest/index.ts';
+import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type OutgoingRecord, type RecordProducer } from '../ingest/index.ts';
 import type { FeatureStage } from '../features/index.ts';
 import type { GraphStage } from '../graph/index.ts';
 import type { RuleEngine } from '../rules/index.ts';
@@ -34,6 +34,8 @@ export interface Processor {
   readonly metrics: Metrics;
   /** The scoring path of this processor, shared with the sync API. */
   readonly scorer: Scorer;
+  /** Records to produce with any batch of decisions (graph links), for the sync API. */
+  batchRecords(): OutgoingRecord[];
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
@@ -41,9 +43,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const log = options.log.child('processor');
   const metrics = options.metrics ?? createMetrics();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `vigil-${config.instanceId}`, logger: options.log });
-  const configured = configuredStages(config, kafka, options.log, options.stages);
+  const configured = configuredStages(config, kafka, options.log, options.stages, metrics);
   const stages = configured.stages;
   const scorer = createScorer(stages, metrics);
+  metrics.feeds.watchGraph(() => stages.graph.stats());
   const unhealthy = new Set<string>();
   let consumer: BatchConsumer | undefined;
   let producer: RecordProducer | undefined;
@@ -59,6 +62,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   return {
     metrics,
     scorer,
+    batchRecords: () => configured.batchRecords(),
     notReadyReason,
     async start() {
       const created = await ensureTopics(
@@ -75,6 +79,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         maxBytes: config.fetchMaxBytes,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        onRebalance: () => metrics.forgetLag(),
       });
       const handler = createBatchProcessor({
         scorer,
@@ -94,6 +99,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         },
         ...(options.onDecided ? { onDecided: options.onDecided } : {}),
       });
+      metrics.feeds.rules.inUse(stages.rules().version, configured.ruleIds);
       await consumer.start(handler);
       started = true;
       metrics.ready.set(1);

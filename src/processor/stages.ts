@@ -1,13 +1,43 @@
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import type { OutgoingRecord } from '../ingest/index.ts';
-import { createNoFeatureStage } from '../features/index.ts';
+import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureStage, type RedisFeatureStage } from '../features/index.ts';
 import { GraphReplicator, createGraphStage, createKafkaReplicationLog, encodeLinkBatch, loadGraphRules, replicaId } from '../graph/index.ts';
 import { createEventRuleEngine } from '../rules/index.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../admin/index.ts';
 import type { ProcessorStages } from './processor.ts';
 
 const LINKS_PER_MESSAGE = 500;
+
+function redisFeatures(config: Config, metrics?: Metrics): RedisFeatureStage {
+  const feed = metrics?.feeds.redis;
+  return createRedisFeatureStage({
+    ...(feed ? { onRoundTrip: (seconds: number) => feed.roundTrip('features', seconds) } : {}),
+    redis: config.redisUrl,
+    specs: loadFeatureSpecsSync(config.featuresFile),
+    latenessMs: config.featuresLatenessMs,
+    dedupRetentionMs: config.featuresDedupRetentionMs,
+    timeoutMs: config.featuresTimeoutMs,
+    keyPrefix: config.featuresKeyPrefix,
+  });
+}
+
+/** Pings Redis every few seconds while the processor runs, so /readyz tells even between batches. */
+function redisHealth(stage: FeatureStage | RedisFeatureStage): { start(): void; stop(): void; reason(): string | undefined } {
+  if (!('ping' in stage)) return { start() {}, stop() {}, reason: () => undefined };
+  let healthy = true;
+  let timer: NodeJS.Timeout | undefined;
+  const probe = () => stage.ping().then(() => (healthy = true), () => (healthy = false));
+  return {
+    start() {
+      timer = setInterval(probe, 2000);
+      timer.unref();
+    },
+    stop: () => clearInterval(timer),
+    reason: () => (healthy ? undefined : 'redis unavailable'),
+  };
+}
 
 function eventRules(config: Config): ProcessorStages['rules'] {
   const engine = createEventRuleEngine({
@@ -28,21 +58,27 @@ export interface ConfiguredStages {
   start(): Promise<void>;
   notReadyReason(): string | undefined;
   close(): Promise<void>;
+  /** Rule ids the stages were built with (graph rules), so their hit series exist from start-up. */
+  ruleIds: readonly { id: string; shadow: boolean }[];
 }
 
 /** Builds what `overrides` does not give (tests and tools pass their own stages). */
-export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}): ConfiguredStages {
+export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}, metrics?: Metrics): ConfiguredStages {
+  const features = overrides.features ?? redisFeatures(config, metrics);
+  const redis = redisHealth(features);
   if (overrides.graph !== undefined) {
     const rules = overrides.rules ?? eventRules(config);
     return {
-      stages: { features: overrides.features ?? createNoFeatureStage(), graph: overrides.graph, rules },
+      stages: { features, graph: overrides.graph, rules },
       batchRecords: () => [],
-      start: async () => {},
-      notReadyReason: () => undefined,
-      close: async () => {},
+      start: async () => redis.start(),
+      notReadyReason: redis.reason,
+      close: async () => redis.stop(),
+      ruleIds: [],
     };
   }
-  const graph = createGraphStage({ rules: loadGraphRules(config.graphRulesDir), horizonMs: config.graphHorizon });
+  const graphRules = loadGraphRules(config.graphRulesDir);
+  const graph = createGraphStage({ rules: graphRules, horizonMs: config.graphHorizon });
   const instance = replicaId(config.instanceId);
   const replicator = new GraphReplicator({
     log: createKafkaReplicationLog({ kafka, groupId: `${config.groupId}.graph.${instance}`, sessionTimeoutMs: config.sessionTimeoutMs }),
@@ -52,7 +88,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
     labelsTopic: config.topicLabels,
   });
   return {
-    stages: { features: overrides.features ?? createNoFeatureStage(), graph, rules: overrides.rules ?? eventRules(config) },
+    stages: { features, graph, rules: overrides.rules ?? eventRules(config) },
     batchRecords() {
       const links = graph.drainOutgoingLinks();
       if (links.length === 0) return [];
@@ -64,11 +100,14 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
       return out;
     },
     async start() {
+      redis.start();
       await replicator.start();
       log.child('graph').info('graph replica started', { instance, rules: config.graphRulesDir });
     },
-    notReadyReason: () => (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
+    notReadyReason: () => redis.reason() ?? (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
+    ruleIds: graphRules.map((rule) => ({ id: rule.id, shadow: rule.shadow })),
     async close() {
+      redis.stop();
       await replicator.close();
     },
   };

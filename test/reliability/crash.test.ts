@@ -7,7 +7,7 @@ import { killAll, startVigilChild, topicSet, vigilEnv, type VigilChild } from '.
 const TOTAL = 20_000;
 const CARDS = 50;
 
-test('kill -9 in the middle of 20,000 events: after a restart every event has a decision, and only uncommitted ones are decided twice', async (t) => {
+test('kill -9 in the middle of 20,000 events: after a restart every event has a decision, only uncommitted ones are decided twice, and every velocity count is exact', async (t) => {
   const { base, topics } = topicSet('crash');
   const env = vigilEnv(base, topics, { VIGIL_TOPIC_PARTITIONS: '6' });
   const kafka = testKafka();
@@ -43,7 +43,15 @@ test('kill -9 in the middle of 20,000 events: after a restart every event has a 
 
   startVigilChild(env, children);
   const decisions = await collect(kafka, [topics.decisions], (ms) => new Set(ms.map((m) => m.value.toString().slice(0, 40))).size >= TOTAL, 180_000, 3000);
-  const ids = decisions.map((m) => (JSON.parse(m.value.toString()) as { eventId: string }).eventId);
+  const parsed = decisions.map((m) => JSON.parse(m.value.toString()) as { eventId: string; features: Record<string, number> });
+  const ids = parsed.map((d) => d.eventId);
+  // Velocity counts are exact: event n is the (n / CARDS + 1)-th payment of its card, all within the hour.
+  let wrongCounts = 0;
+  for (const d of parsed) {
+    const n = Number(d.eventId.slice('crash-'.length));
+    if (d.features['card.count.1h'] !== Math.floor(n / CARDS) + 1) wrongCounts++;
+  }
+  assert.equal(wrongCounts, 0, `${wrongCounts} decisions carry a card.count.1h different from the count computed from the input`);
   const seen = new Map<string, number>();
   for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
   const missing = events.filter((e) => !seen.has(e.id)).length;

@@ -34,6 +34,7 @@ export function vigilEnv(base: string, topics: TopicSet, extra: Record<string, s
     VIGIL_TOPIC_LINKS: topics.links,
     VIGIL_TOPIC_LABELS: topics.labels,
     VIGIL_TOPIC_PARTITIONS: '3',
+    VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
     VIGIL_ADMIN_PORT: '0',
     VIGIL_CONSOLE: 'false',
     VIGIL_LOG_LEVEL: 'warn',
