@@ -10,19 +10,19 @@ import { compileTemplate } from './template.ts';
 import { checkKeys, getNode, isMap, isScalar, isSeq, topMap, YamlSource, type YamlNode, type YAMLMap } from './yaml-source.ts';
 
 export const SETTINGS_FILE = 'settings.yaml';
-/** Files in the rules folder that belong to other stages. */
-const FOREIGN_FILES = new Set(['features.yaml']);
+/** Files in the rules folder that belong to other stages: feature specs (features.yaml, features.extended.yaml, …). */
+const FOREIGN_FILE = /^features([.-][^/]*)?\.ya?ml$/;
 const RULE_ID = /^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$/;
 
 /**
- * Reads the files of a rule set: settings.yaml, every other top-level *.yaml / *.yml (except features.yaml,
- * owned by the velocity stage) and every file under lists/.
+ * Reads the files of a rule set: settings.yaml, every other top-level *.yaml / *.yml (except features*.yaml,
+ * the velocity stage's specs) and every file under lists/.
  */
 export async function readRuleSources(dir: string): Promise<Map<string, string>> {
   const sources = new Map<string, string>();
   const names = (await readdir(dir)).sort();
   for (const name of names) {
-    if (!/\.ya?ml$/.test(name) || FOREIGN_FILES.has(name)) continue;
+    if (!/\.ya?ml$/.test(name) || FOREIGN_FILE.test(name)) continue;
     sources.set(name, await readFile(join(dir, name), 'utf8'));
   }
   let listNames: string[] = [];
