@@ -67,7 +67,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
     async start() {
       const created = await ensureTopics(
         kafka,
-        [config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels].map((topic) => ({ topic, partitions: config.topicPartitions })),
+        [
+          ...[config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels].map((topic) => ({ topic, partitions: config.topicPartitions })),
+          { topic: config.topicRulesUpdates, partitions: 1 },
+        ],
       );
       if (created.length > 0) log.info('created topics', { topics: created });
       await configured.start();
