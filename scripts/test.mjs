@@ -29,8 +29,14 @@ const startedStack = stackUpIfNeeded();
 let status = 1;
 try {
   const files = testFiles(join(projectRoot, 'test'), filter);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${process.env.VIGIL_TEST_CONCURRENCY ?? '3'}`, ...files], { cwd: projectRoot, stdio: 'inherit' });
-  status = run.status ?? 1;
+  // The reliability scenarios load the whole machine (crashes, 100k messages): they run after the rest, one at a time.
+  const heavy = files.filter((f) => f.includes('/test/reliability/'));
+  const light = files.filter((f) => !heavy.includes(f));
+  const run = (list, concurrency) =>
+    list.length === 0 ? 0 : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list], { cwd: projectRoot, stdio: 'inherit' }).status ?? 1);
+  const lightStatus = run(light, process.env.VIGIL_TEST_CONCURRENCY ?? '3');
+  const heavyStatus = run(heavy, '1');
+  status = lightStatus || heavyStatus;
 } finally {
   if (startedStack) vigil(['stack', 'down']);
 }

@@ -113,7 +113,14 @@ describe('Redis feature stage', () => {
     assert.ok((await client.hlen(`${base}:c`)) <= 2 * (9 + 7) + 6, `hash fields ${await client.hlen(`${base}:c`)}`);
     assert.ok((await client.zcard(`${base}:i`)) <= 3_680_000 / 10_000 + 1, `ids ${await client.zcard(`${base}:i`)}`);
     assert.ok((await client.pttl(`${base}:c`)) > 0);
-    const [, sets] = await client.scan('0', 'MATCH', `${prefix}mem:{device:D0}:c:d:*`, 'COUNT', 100_000);
+    // SCAN pages through the whole (shared) keyspace: follow the cursor to the end
+    const sets: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, page] = await client.scan(cursor, 'MATCH', `${prefix}mem:{device:D0}:c:d:*`, 'COUNT', 100_000);
+      sets.push(...page);
+      cursor = next;
+    } while (cursor !== '0');
     assert.ok(sets.length > 0 && sets.length <= 6 + 3, `distinct sets ${sets.length}`);
   });
 });

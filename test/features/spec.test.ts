@@ -27,12 +27,18 @@ describe('feature specs', () => {
   it('loads the default set: common signals, including card.count.1m and card.count.24h', async () => {
     const specs = await loadFeatureSpecs(RULES);
     const names = specs.features.map((f) => f.name);
-    for (const name of ['card.count.1m', 'card.count.24h', 'device.distinct_account.1h', 'account.avg_amount.30d', 'card+terminal.count.1h']) {
+    for (const name of ['card.count.1m', 'card.count.24h', 'card.avg_amount.30d', 'device.distinct_account.1h', 'account.avg_amount.30d', 'account.distinct_beneficiary.24h', 'beneficiary.distinct_account.24h', 'terminal.distinct_card.24h']) {
       assert.ok(names.includes(name), name);
     }
     assert.equal(new Set(names).size, names.length);
     const day = specs.features.find((f) => f.name === 'card.count.24h');
     assert.deepEqual([day?.windowMs, day?.bucketMs, day?.buckets, day?.entityFields], [86_400_000, 2_880_000, 30, ['card']]);
+  });
+
+  it('loads the extended example set with pairs such as card+terminal', async () => {
+    const specs = await loadFeatureSpecs(RULES.replace('features.yaml', 'features.extended.yaml'));
+    const names = specs.features.map((f) => f.name);
+    for (const name of ['card.count.10m', 'card+terminal.count.1h', 'ip.distinct_card.24h']) assert.ok(names.includes(name), name);
   });
 
   it('parses entities, pairs, aggregates, windows and bucket overrides', () => {

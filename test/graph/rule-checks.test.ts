@@ -37,7 +37,7 @@ test('near_fraud: a new account paying from a fraud account’s device is hit an
   const reasons = checkOne(c, pay({ account: 'B', device: 'D', ts: T0 + 1_000 }));
   assert.equal(reasons.length, 1);
   assert.equal(reasons[0]!.rule, 'graph.near_fraud');
-  assert.equal(reasons[0]!.score, 80);
+  assert.equal(reasons[0]!.score, 95);
   assert.equal(reasons[0]!.shadow, undefined);
   assert.equal(reasons[0]!.detail, 'payer within 2 hops of a fraud entity: account:B —device:D— account:A (fraud, by analyst x, 2026-11-20: chargeback)');
 });

@@ -42,7 +42,7 @@ test('kill -9 in the middle of 20,000 events: after a restart every event has a 
   assert.ok(beforeRestart >= 6000 && beforeRestart < TOTAL, `the crash happened mid-stream (${beforeRestart} decisions)`);
 
   startVigilChild(env, children);
-  const decisions = await collect(kafka, [topics.decisions], (ms) => new Set(ms.map((m) => m.value.toString().slice(0, 40))).size >= TOTAL, 180_000, 3000);
+  const decisions = await collect(kafka, [topics.decisions], (ms) => new Set(ms.map((m) => m.value.toString().slice(0, 40))).size >= TOTAL, 400_000, 3000);
   const parsed = decisions.map((m) => JSON.parse(m.value.toString()) as { eventId: string; features: Record<string, number> });
   const ids = parsed.map((d) => d.eventId);
   // Velocity counts are exact: event n is the (n / CARDS + 1)-th payment of its card, all within the hour.
