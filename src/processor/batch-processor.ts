@@ -83,7 +83,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
 
     const decisions = await untilDone('redis', () => deps.scorer.score(events, started), retryHooks(batch, 'redis'), deps.retryBaseMs, deps.retryMaxMs);
     // A slow batch (busy Redis) must not cost the group membership: kafkajs only heartbeats when asked.
-    await batch.heartbeat();
+    await batch.heartbeat().catch(() => {});
     const encodeStart = process.hrtime.bigint();
     for (let i = 0; i < decisions.length; i++) decisionRecords(decisions[i]!, events[i]!.account, deps.topics, deps.decisionFormat, out);
     if (deps.batchRecords !== undefined) for (const record of deps.batchRecords()) out.push(record);
