@@ -181,3 +181,78 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     isConsuming: () => consuming,
   };
 }
+
+export interface TailConsumerOptions {
+  /** A group of this reader's own: it commits nothing and starts from the tail on every start. */
+  groupId: string;
+  topic: string;
+  /** How many of the newest messages to read first, spread over the partitions (each gets ceil(tail / partitions)). */
+  tail: number;
+  maxBytes: number;
+}
+
+/**
+ * Reads the newest `tail` messages of a topic, then follows it live, committing nothing: for readers
+ * that keep no position of their own, such as the analyst console's alert feed.
+ */
+export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): BatchConsumer {
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxBytes: options.maxBytes,
+    maxBytesPerPartition: Math.min(options.maxBytes, 1024 * 1024),
+    maxWaitTimeInMs: 50,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    allowAutoTopicCreation: false,
+  });
+  let consuming = false;
+  let stopping = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    consuming = true;
+  });
+  consumer.on(consumer.events.CRASH, () => {
+    consuming = false;
+  });
+  consumer.on(consumer.events.STOP, () => {
+    consuming = false;
+  });
+  return {
+    async start(handler) {
+      const admin = kafka.admin();
+      await admin.connect();
+      let offsets: { partition: number; offset: string; low: string }[];
+      try {
+        offsets = await admin.fetchTopicOffsets(options.topic);
+      } finally {
+        await admin.disconnect();
+      }
+      await consumer.connect();
+      await consumer.subscribe({ topic: options.topic, fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0) return;
+          await handler({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages,
+            highWatermark: batch.highWatermark,
+            heartbeat,
+            isActive: () => isRunning() && !isStale() && !stopping,
+          });
+        },
+      });
+      const perPartition = BigInt(Math.ceil(options.tail / Math.max(1, offsets.length)));
+      for (const { partition, offset, low } of offsets) {
+        const high = BigInt(offset);
+        const from = high - perPartition > BigInt(low) ? high - perPartition : BigInt(low);
+        consumer.seek({ topic: options.topic, partition, offset: from.toString() });
+      }
+    },
+    async stop() {
+      stopping = true;
+      await consumer.disconnect();
+    },
+    isConsuming: () => consuming,
+  };
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../../config/index.ts';
+import type { Metrics } from '../../admin/metrics.ts';
+import type { Logger } from '../../log.ts';
+import { createRecordProducer, createTailConsumer, ensureTopics, type IncomingBatch } from '../../ingest/index.ts';
+import { actionRecords, auditRecord, auditRecordOf, type ActionMessage, type AuditRecord } from './actions.ts';
+import { decodeAlert, type ConsoleAlert } from './alert-codec.ts';
+import { loadAssets } from './assets.ts';
+import { loadCredentials, LoginThrottle, Sessions } from './auth.ts';
+import { Hub } from './hub.ts';
+import { createConsoleMetrics, type ConsoleMetrics } from './metrics.ts';
+import { listenConsole } from './server.ts';
+
+export { hashPassword, tokenDigest, type Principal, type Role } from './auth.ts';
+export type { ConsoleAlert, ServerFrame } from './alert-codec.ts';
+export type { ClientMessage } from './actions.ts';
+export { hashPasswordCommand } from './hash-password.ts';
+
+export interface ConsoleServerOptions {
+  config: Config;
+  log: Logger;
+  /** The process's metrics: the console registers its own on the same registry. */
+  metrics?: Metrics;
+  /** The Kafka client (from createKafka) the console reads alerts and writes actions with. */
+  kafka: Kafka;
+  /** Alerts per WebSocket frame (default 200). */
+  maxAlertsPerFrame?: number;
+}
+
+export interface ConsoleServer {
+  port: number;
+  /** True once the alert feed joined its group. */
+  isConsuming(): boolean;
+  readonly metrics: ConsoleMetrics;
+  /** Connected clients (for tests and the admin endpoint). */
+  clientCount(): number;
+  close(): Promise<void>;
+}
+
+function headerText(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === null ? undefined : String(first);
+}
+
+/**
+ * The analyst console: the page, its WebSocket feed of alerts (read from the alerts topic with a
+ * consumer group of its own, starting with the newest VIGIL_CONSOLE_BACKLOG alerts), and analyst
+ * actions written to the labels, lists and audit topics. Any number of instances can run.
+ */
+export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  const { config, kafka } = options;
+  const log = options.log.child('console');
+  const auditLog = options.log.child('audit');
+  const metrics = createConsoleMetrics(options.metrics?.registry);
+  const credentials = loadCredentials(config.consoleUsersFile);
+  if (credentials.users.size === 0 && credentials.tokens.size === 0) log.warn('no console users or tokens configured (VIGIL_CONSOLE_USERS): every login is refused');
+  const sessions = new Sessions({
+    secret: config.consoleSessionSecret === '' ? randomBytes(32) : Buffer.from(config.consoleSessionSecret, 'utf8'),
+    ttlMs: config.consoleSessionTtlS * 1000,
+  });
+  const hub = new Hub({ backlog: config.consoleBacklog, bufferLimitBytes: config.consoleClientBufferBytes, maxAlertsPerFrame: options.maxAlertsPerFrame ?? 200, metrics });
+  const topics = { labels: config.topicLabels, lists: config.topicLists, audit: config.topicAudit };
+  await ensureTopics(kafka, [config.topicAlerts, config.topicLabels, config.topicLists, config.topicAudit].map((topic) => ({ topic, partitions: config.topicPartitions })));
+  const producer = createRecordProducer(kafka);
+
+  const audit = (record: AuditRecord): Promise<void> => {
+    auditLog.info('console action', record as unknown as Record<string, unknown>);
+    return producer.send([auditRecord(record, topics.audit)]);
+  };
+
+  const consumer = createTailConsumer(kafka, {
+    groupId: `${config.groupId}-console-${config.instanceId}`,
+    topic: config.topicAlerts,
+    tail: config.consoleBacklog,
+    maxBytes: config.fetchMaxBytes,
+  });
+
+  const server = await listenConsole({
+    host: config.consoleHost,
+    port: config.consolePort,
+    origins: config.consoleOrigins,
+    credentials,
+    sessions,
+    throttle: new LoginThrottle(),
+    hub,
+    metrics,
+    log,
+    assets: loadAssets(),
+    bufferLimitBytes: config.consoleClientBufferBytes,
+    secureCookie: config.consoleOrigins.some((o) => o.startsWith('https:')),
+    auditLogin(name, outcome, remote) {
+      const record: AuditRecord = { at: Date.now(), by: name, role: '', action: outcome === 'logout' ? 'logout' : 'login', outcome: outcome === 'ok' || outcome === 'logout' ? 'ok' : 'denied', reason: `${outcome} from ${remote}` };
+      audit(record).catch((error: unknown) => log.warn('audit record not written', { err: error }));
+    },
+    async onAction(message: ActionMessage, who) {
+      const at = Date.now();
+      auditLog.info('console action', auditRecordOf(message, who, at, 'ok') as unknown as Record<string, unknown>);
+      try {
+        await producer.send(actionRecords(message, who, at, topics));
+      } catch (error) {
+        metrics.actions.inc({ action: message.action, outcome: 'failed' });
+        auditLog.warn('console action failed', auditRecordOf(message, who, at, 'failed', (error as Error).message) as unknown as Record<string, unknown>);
+        throw error;
+      }
+      metrics.actions.inc({ action: message.action, outcome: 'ok' });
+      if (message.action === 'ack') hub.broadcast({ t: 'acked', eventId: message.eventId, by: who.name, at });
+    },
+    onDenied(message, who) {
+      metrics.actions.inc({ action: message.action, outcome: 'denied' });
+      audit(auditRecordOf(message, who, Date.now(), 'denied', 'role viewer')).catch((error: unknown) => log.warn('audit record not written', { err: error }));
+    },
+  });
+
+  await consumer.start(async (batch: IncomingBatch) => {
+    const alerts: ConsoleAlert[] = [];
+    for (const m of batch.messages) {
+      const alert = decodeAlert(m.value, headerText(m.headers?.['content-type']), m.key?.toString() ?? '', `${batch.partition}:${m.offset}`);
+      if (alert !== undefined) alerts.push(alert);
+    }
+    metrics.alertsReceived.inc(alerts.length);
+    hub.publish(alerts);
+  });
+  log.info('console listening', { port: server.port, topic: config.topicAlerts, users: credentials.users.size, tokens: credentials.tokens.size });
+
+  return {
+    port: server.port,
+    metrics,
+    isConsuming: () => consumer.isConsuming(),
+    clientCount: () => hub.clients.size,
+    async close() {
+      server.close();
+      await consumer.stop();
+      await producer.close();
+    },
+  };
+}
