@@ -110,6 +110,10 @@ export function listenConsole(options: ConsoleHttpOptions): Promise<{ port: numb
     app.get(path, (res) => send(res, '200 OK', asset.type, asset.body, [['Cache-Control', 'no-cache']]));
   }
 
+  app.get('/favicon.ico', (res) => {
+    res.writeStatus('204 No Content').end();
+  });
+
   app.get('/api/me', (res, req) => {
     const who = principalOf(req);
     if (who === undefined) json(res, '401 Unauthorized', { error: 'not logged in' });

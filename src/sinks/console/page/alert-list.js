@@ -35,6 +35,8 @@ export class AlertList {
     this.view = [];
     /** @type {HTMLElement[]} */
     this.pool = [];
+    /** @type {WeakMap<Element, any>} what each row displays */
+    this.shown = new WeakMap();
     this.selectedPos = undefined;
     /** @type {Set<string>} */
     this.acked = new Set();
@@ -43,8 +45,8 @@ export class AlertList {
     new ResizeObserver(() => this.schedule()).observe(container);
     container.addEventListener('click', (e) => {
       const row = /** @type {HTMLElement} */ (e.target).closest('.row');
-      if (!row || row.dataset.index === undefined) return;
-      const alert = this.view[this.view.length - 1 - Number(row.dataset.index)];
+      // The alert the row showed when clicked: live data may have moved the rows since the last frame.
+      const alert = row ? this.shown.get(row) : undefined;
       if (alert) this.select(alert);
     });
   }
@@ -94,10 +96,12 @@ export class AlertList {
       const index = first + k;
       if (index >= last) {
         row.hidden = true;
+        this.shown.delete(row);
         continue;
       }
       const alert = this.view[n - 1 - index];
       row.hidden = false;
+      this.shown.set(row, alert);
       row.dataset.index = String(index);
       row.dataset.event = alert.eventId;
       row.style.top = `${index * ROW_HEIGHT}px`;

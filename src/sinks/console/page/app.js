@@ -234,6 +234,7 @@ function startConsole(me) {
   $('console').hidden = false;
   $('whoami').textContent = `${me.user} (${me.role})`;
   list = new AlertList($('list'), $('list-spacer'), showDetail);
+  list.setView(state.view);
   chart = new LiveChart(/** @type {HTMLCanvasElement} */ ($('chart')));
   setInterval(() => {
     $('rate').textContent = `${chart.rate()} alerts/s`;
