@@ -66,6 +66,8 @@ const LEVEL_BY_KAFKAJS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+const TRANSIENT_PROTOCOL_ERROR = /coordinator is (not available|loading)|not the leader|leader not available|not the correct coordinator/i;
+
 export function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child('kafka');
   return new Kafka({
@@ -76,9 +78,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logCreator: () => ({ level, log: entry }) => {
       const lvl = LEVEL_BY_KAFKAJS[level] ?? 'info';
       const { message, ...fields } = entry;
-      // kafkajs logs the coordinator-not-available dance of every fresh group at ERROR; it retries it itself.
-      if (lvl === 'error' && typeof fields.error === 'string' && /coordinator is (not available|loading)/i.test(fields.error)) return;
-      log[lvl](String(message), fields);
+      // kafkajs logs transient protocol errors (fresh group coordinator, leader moves) at ERROR and retries them itself.
+      const transient = lvl === 'error' && typeof fields.error === 'string' && TRANSIENT_PROTOCOL_ERROR.test(fields.error);
+      log[transient ? 'debug' : lvl](String(message), fields);
     },
   });
 }

@@ -11,7 +11,7 @@ export interface ManagedProcess {
 }
 
 export function commandExists(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+  return spawnSync('/bin/sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
 export function runningPid(proc: ManagedProcess): number | undefined {

@@ -54,23 +54,26 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
 }
 
 /**
- * Reads topics from the beginning until `done` says the collected messages suffice, or the timeout
- * passes (then returns what it has, so the test's assertions report what was missing).
+ * Reads topics from the beginning until `done` says the collected messages suffice (then `settleMs`
+ * more), or the timeout passes (then returns what it has, so the test's assertions report what was missing).
  */
-export async function collect(kafka: Kafka, topics: string[], done: (messages: ReadMessage[]) => boolean, timeoutMs = 30_000): Promise<ReadMessage[]> {
+export async function collect(kafka: Kafka, topics: string[], done: (messages: ReadMessage[]) => boolean, timeoutMs = 30_000, settleMs = 0): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
   const messages: ReadMessage[] = [];
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
+    let finished = false;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       void consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
           messages.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers: headersOf(message.headers) });
-          if (done(messages)) {
+          if (!finished && done(messages)) {
+            finished = true;
             clearTimeout(timer);
-            resolve();
+            // keep reading a little longer, so what arrives after "enough" (e.g. a duplicate) is seen too
+            setTimeout(resolve, settleMs);
           }
         },
       });
