@@ -16,6 +16,7 @@ export { hashPassword, tokenDigest, type Principal, type Role } from './auth.ts'
 export type { ConsoleAlert, ServerFrame } from './alert-codec.ts';
 export type { ClientMessage } from './actions.ts';
 export { hashPasswordCommand } from './hash-password.ts';
+export { consoleCommand } from './command.ts';
 
 export interface ConsoleServerOptions {
   config: Config;

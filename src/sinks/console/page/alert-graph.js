@@ -80,11 +80,11 @@ function layout(g, width, height) {
   const n = nodes.length;
   nodes.forEach((key, i) => {
     const angle = (2 * Math.PI * i) / n;
-    pos.set(key, { x: width / 2 + Math.cos(angle) * width / 3, y: height / 2 + Math.sin(angle) * height / 3 });
+    pos.set(key, { x: (width - 100) / 2 + Math.cos(angle) * width / 4, y: height / 2 + Math.sin(angle) * height / 3 });
   });
   const pinned = nodes.find((k) => g.getNodeAttribute(k, 'payer'));
-  if (pinned) pos.set(pinned, { x: width / 2, y: height / 2 });
-  const k = Math.sqrt((width * height) / Math.max(1, n)) * 0.6;
+  if (pinned) pos.set(pinned, { x: (width - 100) / 2, y: height / 2 });
+  const k = Math.sqrt(((width - 120) * height) / Math.max(1, n)) * 0.55;
   let temperature = width / 8;
   for (let iter = 0; iter < 200; iter++) {
     const disp = new Map(nodes.map((key) => [key, { x: 0, y: 0 }]));
@@ -117,8 +117,8 @@ function layout(g, width, height) {
       const d = disp.get(key);
       const len = Math.max(0.01, Math.hypot(d.x, d.y));
       const p = pos.get(key);
-      p.x = Math.min(width - 30, Math.max(30, p.x + (d.x / len) * Math.min(len, temperature)));
-      p.y = Math.min(height - 16, Math.max(16, p.y + (d.y / len) * Math.min(len, temperature)));
+      p.x = Math.min(width - 120, Math.max(20, p.x + (d.x / len) * Math.min(len, temperature)));
+      p.y = Math.min(height - 14, Math.max(14, p.y + (d.y / len) * Math.min(len, temperature)));
     }
     temperature *= 0.97;
   }
