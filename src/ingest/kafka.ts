@@ -184,6 +184,27 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
   };
 }
 
+/**
+ * A topic's low and high watermarks per partition. Retries what kafkajs marks retriable (a topic
+ * created a moment ago may not have its leaders known everywhere yet), with backoff and jitter.
+ */
+async function fetchOffsetsWithRetry(kafka: Kafka, topic: string, attempts = 8): Promise<{ partition: number; offset: string; low: string }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (error) {
+        if (attempt >= attempts || (error as { retriable?: unknown }).retriable !== true) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface TailConsumerOptions {
   /** A group of this reader's own: it commits nothing and starts from the tail on every start. */
   groupId: string;
@@ -220,14 +241,7 @@ export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): 
   });
   return {
     async start(handler) {
-      const admin = kafka.admin();
-      await admin.connect();
-      let offsets: { partition: number; offset: string; low: string }[];
-      try {
-        offsets = await admin.fetchTopicOffsets(options.topic);
-      } finally {
-        await admin.disconnect();
-      }
+      const offsets = await fetchOffsetsWithRetry(kafka, options.topic);
       await consumer.connect();
       await consumer.subscribe({ topic: options.topic, fromBeginning: false });
       await consumer.run({

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../../config/index.ts';
 import type { Metrics } from '../../admin/metrics.ts';
 import type { Logger } from '../../log.ts';
+import { DependencyUnavailableError, ErrorCodes } from '../../errors.ts';
 import { createRecordProducer, createTailConsumer, ensureTopics, type IncomingBatch } from '../../ingest/index.ts';
 import { actionRecords, auditRecord, auditRecordOf, type ActionMessage, type AuditRecord } from './actions.ts';
 import { decodeAlert, type ConsoleAlert } from './alert-codec.ts';
@@ -113,15 +114,23 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     },
   });
 
-  await consumer.start(async (batch: IncomingBatch) => {
-    const alerts: ConsoleAlert[] = [];
-    for (const m of batch.messages) {
-      const alert = decodeAlert(m.value, headerText(m.headers?.['content-type']), m.key?.toString() ?? '', `${batch.partition}:${m.offset}`);
-      if (alert !== undefined) alerts.push(alert);
-    }
-    metrics.alertsReceived.inc(alerts.length);
-    hub.publish(alerts);
-  });
+  try {
+    await consumer.start(async (batch: IncomingBatch) => {
+      const alerts: ConsoleAlert[] = [];
+      for (const m of batch.messages) {
+        const alert = decodeAlert(m.value, headerText(m.headers?.['content-type']), m.key?.toString() ?? '', `${batch.partition}:${m.offset}`);
+        if (alert !== undefined) alerts.push(alert);
+      }
+      metrics.alertsReceived.inc(alerts.length);
+      hub.publish(alerts);
+    });
+  } catch (error) {
+    // Leave nothing listening or connected behind: the caller gets the error and a process that can exit.
+    server.close();
+    await consumer.stop().catch(() => {});
+    await producer.close().catch(() => {});
+    throw new DependencyUnavailableError(ErrorCodes.KAFKA_UNAVAILABLE, `console cannot read ${config.topicAlerts}: ${(error as Error).message}`, error);
+  }
   log.info('console listening', { port: server.port, topic: config.topicAlerts, users: credentials.users.size, tokens: credentials.tokens.size });
 
   return {

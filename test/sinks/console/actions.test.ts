@@ -41,7 +41,9 @@ test('an analyst labels, lists and acknowledges over the WebSocket; a viewer is 
   assert.equal(viewer.frames.find((f) => f.t === 'acked')!.by, c.users.analyst.user);
 
   const { topicLabels, topicLists, topicAudit } = c.config;
-  const messages = await collect(testKafka(), [topicLabels, topicLists, topicAudit], (ms) => ms.filter((m) => m.topic === topicAudit && JSON.parse(m.value.toString()).action !== 'login').length >= 4);
+  const messages = await collect(testKafka(), [topicLabels, topicLists, topicAudit], (ms) =>
+    ms.some((m) => m.topic === topicLabels) && ms.some((m) => m.topic === topicLists) && ms.filter((m) => m.topic === topicAudit && JSON.parse(m.value.toString()).action !== 'login').length >= 4,
+  );
   const on = (topic: string) => messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.value.toString()) as Record<string, unknown>);
   const labels = on(topicLabels);
   assert.equal(labels.length, 1);
