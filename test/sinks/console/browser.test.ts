@@ -100,9 +100,12 @@ test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, o
   await page.waitForSelector('#acked-by');
 
   const labels = await collect(kafka, [vigil.topics.labels], (ms) => ms.length >= 1);
-  assert.equal(labels.length, 1);
-  const label = JSON.parse(labels[0]!.value.toString()) as Record<string, unknown>;
-  assert.deepEqual({ ...label, at: 0 }, { entity: 'device:dev-shared', label: 'fraud', by: c.users.analyst.user, at: 0, reason: 'device seen in a chargeback' });
+  // At least once: a producer retry on a busy broker may write the label twice, never differently.
+  assert.ok(labels.length >= 1);
+  for (const m of labels) {
+    const label = JSON.parse(m.value.toString()) as Record<string, unknown>;
+    assert.deepEqual({ ...label, at: 0 }, { entity: 'device:dev-shared', label: 'fraud', by: c.users.analyst.user, at: 0, reason: 'device seen in a chargeback' });
+  }
   assert.deepEqual(pageErrors, []);
 });
 
