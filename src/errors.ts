@@ -58,6 +58,13 @@ export class DependencyUnavailableError extends VigilError {
 
 export class StackError extends VigilError {}
 
+/** A feature spec file that cannot be used: names the file, the line (1-based, 0 when unknown) and the bad field. */
+export class FeatureSpecError extends VigilError {
+  constructor(readonly file: string, readonly line: number, readonly field: string, message: string) {
+    super(ErrorCodes.FEATURES_INVALID, `${file}${line > 0 ? `:${line}` : ''}: ${field}: ${message}`);
+  }
+}
+
 /** Programming errors are never retried, whatever their message says. */
 export function isRetriable(error: unknown): boolean {
   if (error instanceof VigilError) return error.retriable;

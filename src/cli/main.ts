@@ -2,6 +2,7 @@ import { VigilError } from '../errors.ts';
 import { stackCommand } from './stack-command.ts';
 import { runCommand } from './run-command.ts';
 import { generateCommand } from './generate-command.ts';
+import { labelsCommand } from './labels-command.ts';
 
 const USAGE = `usage: vigil <command> [options]
 
@@ -9,6 +10,7 @@ commands:
   stack up|down|status   start, stop or show the local Kafka broker and redis-server
   run                    run the scoring processor (configuration from environment, see docs/operations.md)
   generate               produce synthetic payments to the payments topic (--rate N --duration S)
+  labels import FILE     publish a watchlist of fraud / suspect / legit labels to the labels topic
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -17,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   stack: stackCommand,
   run: runCommand,
   generate: generateCommand,
+  labels: labelsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.ts';
-import { bool, brokers, currencyList, integer, oneOf, optionalText, originList, port, redisUrl, text, topicName, type Parser } from './parsers.ts';
+import { bool, brokers, currencyList, duration, integer, oneOf, optionalText, originList, port, redisUrl, text, topicName, type Parser } from './parsers.ts';
+
+/** Shipped rule folders, so `npx vigil run` finds them from any working directory. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const DEFAULT_CURRENCIES = 'EUR,USD,GBP,CHF,JPY,CAD,AUD,NZD,SEK,NOK,DKK,PLN,CZK,HUF,RON,BGN,ISK,SGD,HKD';
 
@@ -42,6 +46,14 @@ const SCHEMA = {
   fetchMaxBytes: ['VIGIL_FETCH_MAX_BYTES', String(8 * 1024 * 1024), integer(1024, 256 * 1024 * 1024)],
   partitionsConsumedConcurrently: ['VIGIL_PARTITIONS_CONCURRENCY', '4', integer(1, 256)],
   retryMaxDelayMs: ['VIGIL_RETRY_MAX_DELAY_MS', '5000', integer(10, 600_000)],
+  featuresFile: ['VIGIL_FEATURES_FILE', `${PACKAGE_ROOT}rules/features.yaml`, text],
+  featuresLatenessMs: ['VIGIL_FEATURES_LATENESS', '5m', duration],
+  featuresDedupRetentionMs: ['VIGIL_FEATURES_DEDUP_RETENTION', '0s', duration],
+  featuresTimeoutMs: ['VIGIL_FEATURES_TIMEOUT_MS', '5000', integer(100, 120_000)],
+  featuresKeyPrefix: ['VIGIL_FEATURES_KEY_PREFIX', 'vigil:', text],
+  graphRulesDir: ['VIGIL_GRAPH_RULES', `${PACKAGE_ROOT}graph-rules`, text],
+  graphHorizon: ['VIGIL_GRAPH_HORIZON', '30d', duration],
+  sessionTimeoutMs: ['VIGIL_SESSION_TIMEOUT_MS', '10000', integer(6000, 300_000)],
 } as const satisfies Record<string, readonly [string, string, Parser<unknown>]>;
 
 type Schema = typeof SCHEMA;

@@ -72,3 +72,12 @@ export const topicName: Parser<string> = (key, raw) => {
   if (!/^[a-zA-Z0-9._-]{1,249}$/.test(v) || v === '.' || v === '..') throw new ConfigError(key, `"${raw}" is not a valid Kafka topic name`);
   return v;
 };
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `30s`, `10m`, `24h`, `30d` → milliseconds. */
+export const duration: Parser<number> = (key, raw) => {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(raw.trim());
+  if (match === null) throw new ConfigError(key, `expected a duration such as 30s, 10m, 24h or 30d, got "${raw}"`);
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+};

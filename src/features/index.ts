@@ -21,3 +21,7 @@ export function createNoFeatureStage(): FeatureStage {
     close: async () => {},
   };
 }
+
+export { createRedisFeatureStage, type FeatureStats, type RedisFeatureStage, type RedisFeatureStageOptions } from './redis-feature-stage.ts';
+export { createRedisClient, type RedisClient, type RedisClientOptions } from './redis-client.ts';
+export { loadFeatureSpecs, loadFeatureSpecsSync, parseFeatureSpecs, type FeatureSpec, type FeatureSpecs } from './spec.ts';

@@ -66,7 +66,7 @@ const LEVEL_BY_KAFKAJS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
-const TRANSIENT_PROTOCOL_ERROR = /coordinator is (not available|loading)|not the leader|leader not available|not the correct coordinator/i;
+const TRANSIENT_PROTOCOL_ERROR = /coordinator is (not available|loading|not aware of this member)|not the leader|leader not available|not the correct coordinator|rebalanc/i;
 
 export function createKafka(options: KafkaClientOptions): Kafka {
   const log = options.logger.child('kafka');
@@ -100,21 +100,46 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): 
   }
 }
 
+/** Records per produce request are bounded by this many bytes (keys + values + headers, roughly). */
+export const MAX_REQUEST_BYTES = 900 * 1024;
+
+function recordSize(r: OutgoingRecord): number {
+  let size = 64 + (r.key === null ? 0 : r.key.length) + r.value.length;
+  if (r.headers !== undefined) for (const k in r.headers) size += k.length + r.headers[k]!.length;
+  return size;
+}
+
 export function createRecordProducer(kafka: Kafka): RecordProducer {
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
   let connected: Promise<void> | undefined;
+  const sendChunk = async (records: readonly OutgoingRecord[], from: number, to: number) => {
+    const byTopic = new Map<string, { key: string | Buffer | null; value: string | Buffer; headers?: Record<string, string | Buffer> }[]>();
+    for (let i = from; i < to; i++) {
+      const r = records[i]!;
+      let list = byTopic.get(r.topic);
+      if (list === undefined) byTopic.set(r.topic, (list = []));
+      list.push(r.headers === undefined ? { key: r.key, value: r.value } : { key: r.key, value: r.value, headers: r.headers });
+    }
+    await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  };
   return {
     async send(records) {
       if (records.length === 0) return;
       connected ??= producer.connect();
       await connected;
-      const byTopic = new Map<string, { key: string | Buffer | null; value: string | Buffer; headers?: Record<string, string | Buffer> }[]>();
-      for (const r of records) {
-        let list = byTopic.get(r.topic);
-        if (list === undefined) byTopic.set(r.topic, (list = []));
-        list.push(r.headers === undefined ? { key: r.key, value: r.value } : { key: r.key, value: r.value, headers: r.headers });
+      // Brokers refuse a partition's record batch over max.message.bytes (1 MiB by default): requests stay under it.
+      let start = 0;
+      let bytes = 0;
+      for (let i = 0; i < records.length; i++) {
+        const size = recordSize(records[i]!);
+        if (i > start && bytes + size > MAX_REQUEST_BYTES) {
+          await sendChunk(records, start, i);
+          start = i;
+          bytes = 0;
+        }
+        bytes += size;
       }
-      await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await sendChunk(records, start, records.length);
     },
     async close() {
       if (connected !== undefined) await producer.disconnect();
@@ -128,6 +153,8 @@ export interface ConsumerOptions {
   fromBeginning: boolean;
   maxBytes: number;
   partitionsConsumedConcurrently: number;
+  /** A crashed member's partitions move to the others after this long. */
+  sessionTimeoutMs: number;
 }
 
 export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): BatchConsumer {
@@ -136,8 +163,8 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     maxBytes: options.maxBytes,
     maxBytesPerPartition: Math.min(options.maxBytes, 2 * 1024 * 1024),
     maxWaitTimeInMs: 100,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
     allowAutoTopicCreation: false,
   });
   let consuming = false;

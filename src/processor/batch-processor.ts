@@ -5,11 +5,13 @@ import { deadLetterRecord, decisionRecords, type DecisionFormat, type SinkTopics
 import type { Metrics } from '../admin/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { Scorer } from './scorer.ts';
-import { untilDone, type RetryHooks } from './retry.ts';
+import { untilDone, type RetryHooks } from '../retry.ts';
 
 export interface BatchProcessorDeps {
   scorer: Scorer;
   producer: RecordProducer;
+  /** Records produced with each batch's decisions, before its offsets are committed (e.g. graph links). */
+  batchRecords?: () => OutgoingRecord[];
   topics: SinkTopics;
   decisionFormat: DecisionFormat;
   limits: DecodeLimits;
@@ -82,6 +84,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
     const decisions = await untilDone('redis', () => deps.scorer.score(events, started), retryHooks(batch, 'redis'), deps.retryBaseMs, deps.retryMaxMs);
     const encodeStart = process.hrtime.bigint();
     for (let i = 0; i < decisions.length; i++) decisionRecords(decisions[i]!, events[i]!.account, deps.topics, deps.decisionFormat, out);
+    if (deps.batchRecords !== undefined) for (const record of deps.batchRecords()) out.push(record);
     await untilDone('kafka', () => deps.producer.send(out), retryHooks(batch, 'kafka'), deps.retryBaseMs, deps.retryMaxMs);
     const produced = process.hrtime.bigint();
     metrics.stageSeconds.observe({ stage: 'sinks' }, Number(produced - encodeStart) * SECONDS_PER_NS);

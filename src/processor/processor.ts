@@ -1,8 +1,9 @@
 import type { Config } from '../config/index.ts';
 import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type RecordProducer } from '../ingest/index.ts';
-import { createNoFeatureStage, type FeatureStage } from '../features/index.ts';
-import { createNoGraphStage, type GraphStage } from '../graph/index.ts';
-import { createEventRuleEngine, type RuleEngine } from '../rules/index.ts';
+import type { FeatureStage } from '../features/index.ts';
+import type { GraphStage } from '../graph/index.ts';
+import type { RuleEngine } from '../rules/index.ts';
+import { configuredStages } from './stages.ts';
 import type { Decision } from '../rules/decision.ts';
 import { createMetrics, type Metrics } from '../admin/metrics.ts';
 import type { Logger } from '../log.ts';
@@ -35,22 +36,13 @@ export interface Processor {
   readonly scorer: Scorer;
 }
 
-export function defaultStages(config: Config): ProcessorStages {
-  const rules = createEventRuleEngine({
-    amountLimit: config.amountLimit,
-    allowedCurrencies: config.allowedCurrencies,
-    reviewThreshold: config.reviewThreshold,
-    blockThreshold: config.blockThreshold,
-  });
-  return { features: createNoFeatureStage(), graph: createNoGraphStage(), rules: () => rules };
-}
-
 export function createProcessor(options: ProcessorOptions): Processor {
   const { config } = options;
   const log = options.log.child('processor');
   const metrics = options.metrics ?? createMetrics();
-  const stages = { ...defaultStages(config), ...options.stages };
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `vigil-${config.instanceId}`, logger: options.log });
+  const configured = configuredStages(config, kafka, options.log, options.stages);
+  const stages = configured.stages;
   const scorer = createScorer(stages, metrics);
   const unhealthy = new Set<string>();
   let consumer: BatchConsumer | undefined;
@@ -61,7 +53,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     if (!started || consumer === undefined) return 'starting';
     if (!consumer.isConsuming()) return 'not consuming (no group membership)';
     if (unhealthy.size > 0) return `${[...unhealthy].join(', ')} unavailable`;
-    return undefined;
+    return configured.notReadyReason();
   };
 
   return {
@@ -74,6 +66,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         [config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels].map((topic) => ({ topic, partitions: config.topicPartitions })),
       );
       if (created.length > 0) log.info('created topics', { topics: created });
+      await configured.start();
       producer = createRecordProducer(kafka);
       consumer = createBatchConsumer(kafka, {
         groupId: config.groupId,
@@ -81,10 +74,12 @@ export function createProcessor(options: ProcessorOptions): Processor {
         fromBeginning: options.fromBeginning ?? true,
         maxBytes: config.fetchMaxBytes,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+        sessionTimeoutMs: config.sessionTimeoutMs,
       });
       const handler = createBatchProcessor({
         scorer,
         producer,
+        batchRecords: configured.batchRecords,
         topics: { decisions: config.topicDecisions, alerts: config.topicAlerts, dlq: config.topicDlq },
         decisionFormat: config.decisionFormat,
         limits: { maxBytes: config.maxMessageBytes, maxFutureSkewMs: 24 * 3600_000 },
@@ -110,6 +105,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
       await producer?.close();
       await stages.features.close();
       await stages.graph.close();
+      await configured.close();
       await stages.rules().close();
       log.info('stopped');
     },

@@ -25,7 +25,10 @@ export function decisionRecords(decision: Decision, account: string, topics: Sin
   if (decision.decision !== 'allow') out.push({ topic: topics.alerts, key: account, value, headers });
 }
 
-/** The original bytes, untouched, with the reason and the source position in headers. */
+/** Dead letters stay under the broker's default max.message.bytes (1 MiB). */
+export const MAX_DEAD_LETTER_BYTES = 512 * 1024;
+
+/** The original bytes, untouched (up to MAX_DEAD_LETTER_BYTES), with the reason and the source position in headers. */
 export function deadLetterRecord(message: IncomingMessage, sourceTopic: string, partition: number, error: InvalidEventError, dlqTopic: string): OutgoingRecord {
   const headers: Record<string, string | Buffer> = {};
   if (message.headers) {
@@ -40,5 +43,11 @@ export function deadLetterRecord(message: IncomingMessage, sourceTopic: string, 
   headers['vigil-source-partition'] = String(partition);
   headers['vigil-source-offset'] = message.offset;
   headers['vigil-source-timestamp'] = message.timestamp;
-  return { topic: dlqTopic, key: message.key, value: message.value ?? Buffer.alloc(0), headers };
+  let value = message.value ?? Buffer.alloc(0);
+  if (value.length > MAX_DEAD_LETTER_BYTES) {
+    // The DLQ topic may accept less than the input topic; keep the head, say how long the original was.
+    headers['vigil-truncated-from-bytes'] = String(value.length);
+    value = value.subarray(0, MAX_DEAD_LETTER_BYTES);
+  }
+  return { topic: dlqTopic, key: message.key, value, headers };
 }

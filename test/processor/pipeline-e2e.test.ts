@@ -35,7 +35,9 @@ test('a JSON payment produced by kcat gets a decision with reasons, and an alert
   assert.match((decision.reasons as { detail: string }[])[0]!.detail, /5000000 EUR is over the limit of 1000000/);
   assert.equal(typeof decision.rulesVersion, 'string');
   assert.equal(typeof decision.latencyMs, 'number');
-  assert.deepEqual(decision.features, {});
+  const features = decision.features as Record<string, number>;
+  assert.equal(features['card.count.1m'], 1, 'velocity features computed for the payment');
+  assert.equal(features['account.sum_amount.24h'], 5_000_000);
   assert.ok(decisionsById(messages, vigil.topics.alerts).has('kcat-1'), 'the review decision was not written to the alerts topic');
 });
 
@@ -89,4 +91,23 @@ test('garbage goes to the DLQ with its reason and position, and the good events 
   assert.equal(decided.size, good.length, 'nothing bad was decided');
   const invalid = await vigil.processor.metrics.events.get();
   assert.equal(invalid.values.find((v) => v.labels.outcome === 'invalid')?.value, bad.length);
+});
+
+test('the same 8 card payments within a minute, delivered twice, give card.count.1m = 8', async (t) => {
+  const vigil = await startTestProcessor();
+  t.after(() => vigil.cleanup());
+  const kafka = testKafka();
+  const payments = Array.from({ length: 8 }, (_, i) => ({ key: 'acc-velo', value: JSON.stringify(payment(`velo-${i}`, { account: 'acc-velo', card: 'card-velo', ts: now - 50_000 + i * 5000 })) }));
+  await produce(kafka, vigil.topics.payments, payments);
+  await produce(kafka, vigil.topics.payments, payments);
+  const messages = await collect(kafka, [vigil.topics.decisions], (ms) => ms.length >= 16, 90_000, 2000);
+  assert.equal(messages.length, 16, 'each delivery is decided');
+  const counts = messages.map((m) => (JSON.parse(m.value.toString()) as { eventId: string; features: Record<string, number> }));
+  const last = counts.filter((d) => d.eventId === 'velo-7');
+  assert.equal(last.length, 2);
+  for (const d of last) assert.equal(d.features['card.count.1m'], 8, 'the redelivery is not counted again');
+  const byId = new Map<string, number[]>();
+  for (const d of counts) byId.set(d.eventId, [...(byId.get(d.eventId) ?? []), d.features['card.count.1m']!]);
+  for (const [id, values] of byId) assert.equal(values[0], values[1], `${id}: a redelivered event gets the features of its first counting`);
+  assert.deepEqual([...byId.keys()].sort().map((id) => byId.get(id)![0]), [1, 2, 3, 4, 5, 6, 7, 8]);
 });

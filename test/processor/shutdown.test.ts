@@ -1,42 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { collect, createTopics, deleteTopics, produce, testKafka } from '../support/kafka.ts';
-import { KAFKA_BROKERS, REDIS_URL, uniqueName } from '../support/env.ts';
-
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'vigil.js');
-
-function startVigil(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [bin, 'run'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
+import { killAll, startVigilChild, topicSet, vigilEnv, type VigilChild } from '../support/vigil-child.ts';
 
 test('SIGTERM under load: the processor finishes its batch, commits and exits 0; a restart decides the rest, nothing lost or repeated', async (t) => {
-  const base = uniqueName('shutdown');
-  const topics = { payments: `${base}.payments`, decisions: `${base}.decisions`, alerts: `${base}.alerts`, dlq: `${base}.dlq`, links: `${base}.links`, labels: `${base}.labels` };
-  const env = {
-    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-    REDIS_URL,
-    VIGIL_GROUP_ID: `${base}-group`,
-    VIGIL_TOPIC_PAYMENTS: topics.payments,
-    VIGIL_TOPIC_DECISIONS: topics.decisions,
-    VIGIL_TOPIC_ALERTS: topics.alerts,
-    VIGIL_TOPIC_DLQ: topics.dlq,
-    VIGIL_TOPIC_LINKS: topics.links,
-    VIGIL_TOPIC_LABELS: topics.labels,
-    VIGIL_TOPIC_PARTITIONS: '3',
-    VIGIL_ADMIN_PORT: '0',
-    VIGIL_CONSOLE: 'false',
-    VIGIL_LOG_LEVEL: 'warn',
-  };
+  const { base, topics } = topicSet('shutdown');
+  const env = vigilEnv(base, topics);
   const kafka = testKafka();
-  const children: ChildProcess[] = [];
+  const children: VigilChild[] = [];
   t.after(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    killAll(children);
     await deleteTopics(kafka, Object.values(topics));
   });
   await createTopics(kafka, Object.values(topics), 3);
@@ -53,21 +26,15 @@ test('SIGTERM under load: the processor finishes its batch, commits and exits 0;
     );
   }
 
-  const first = startVigil(env);
-  children.push(first);
-  let stderr = '';
-  first.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const firstExit = exitOf(first);
+  const first = startVigilChild(env, children);
   await collect(kafka, [topics.decisions], (ms) => ms.length >= 100, 60_000);
-  first.kill('SIGTERM');
-  assert.equal(await firstExit, 0, `exit code after SIGTERM; stderr: ${stderr.slice(-2000)}`);
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0, `exit code after SIGTERM; stderr: ${first.stderr().slice(-2000)}`);
 
-  const second = startVigil(env);
-  children.push(second);
-  const secondExit = exitOf(second);
+  const second = startVigilChild(env, children);
   const decisions = await collect(kafka, [topics.decisions], (ms) => ms.length >= total, 120_000, 3000);
-  second.kill('SIGTERM');
-  assert.equal(await secondExit, 0);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0);
 
   const ids = decisions.map((m) => (JSON.parse(m.value.toString()) as { eventId: string }).eventId);
   const unique = new Set(ids);

@@ -57,7 +57,7 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
  * Reads topics from the beginning until `done` says the collected messages suffice (then `settleMs`
  * more), or the timeout passes (then returns what it has, so the test's assertions report what was missing).
  */
-export async function collect(kafka: Kafka, topics: string[], done: (messages: ReadMessage[]) => boolean, timeoutMs = 30_000, settleMs = 0): Promise<ReadMessage[]> {
+export async function collect(kafka: Kafka, topics: string[], done: (messages: ReadMessage[]) => boolean, timeoutMs = 90_000, settleMs = 0): Promise<ReadMessage[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
   const messages: ReadMessage[] = [];
   await consumer.connect();

@@ -28,6 +28,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     VIGIL_TOPIC_LINKS: `${base}.links`,
     VIGIL_TOPIC_LABELS: `${base}.labels`,
     VIGIL_TOPIC_PARTITIONS: '3',
+    VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
     VIGIL_LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error',
     ...overrides,
   });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRetriable } from '../errors.ts';
+import { isRetriable } from './errors.ts';
 
 /** Exponential backoff with full jitter, capped. */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number): number {

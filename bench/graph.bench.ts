@@ -1,0 +1,155 @@
+/**
+ * Graph stage bench: per-event check time (p50/p99) on a graph of ~1M edges, and memory per million edges.
+ * Baselines in the same run: an empty-rules pass (event preparation only), a raw graphology scan of the payer's
+ * neighbours, and the raw graphology memory of the same nodes and edges without our attributes.
+ *
+ *   node --expose-gc --import tsx bench/graph.bench.ts [targetEdges=1000000] [probeEvents=20000]
+ */
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import GraphClass from 'graphology';
+import type { AbstractGraph } from 'graphology-types';
+import { EntityGraph } from '../src/graph/entity-graph.ts';
+import { loadGraphRules } from '../src/graph/rule-file.ts';
+import { EventLinks, GraphChecks } from '../src/graph/rule-checks.ts';
+import type { PaymentEvent } from '../src/ingest/event.ts';
+
+const targetEdges = Number(process.argv[2] ?? 1_000_000);
+const probes = Number(process.argv[3] ?? 20_000);
+const DAY = 86_400_000;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc');
+
+let seed = 12345;
+const rand = () => {
+  seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+  return seed / 4_294_967_296;
+};
+const pick = (n: number) => Math.floor(rand() * n);
+/** Skewed pick: a few hot ids, a long tail (super-nodes appear and hit the degree limits). */
+const skewed = (n: number) => Math.floor(n * rand() ** 3);
+
+const ACCOUNTS = Math.round(targetEdges / 4);
+const TERMINALS = 20_000;
+const T0 = Date.UTC(2026, 0, 1);
+let clock = T0;
+
+function nextEvent(i: number): PaymentEvent {
+  clock += 20 + pick(40); // ~1 event per 40 ms of event time: ~10 days for 1M edges, inside a 30-day horizon
+  const a = pick(ACCOUNTS);
+  const e: PaymentEvent = { id: `e${i}`, ts: clock, type: 'payment', amount: 100 + pick(50_000), currency: 'EUR', account: `acc-${a}` };
+  const r = rand();
+  if (r < 0.55) {
+    e.card = `card-${a}-${pick(2)}`;
+    e.terminal = `term-${skewed(TERMINALS)}`;
+    e.merchant = `m-${Math.floor(Number(e.terminal.slice(5)) / 4)}`;
+  } else {
+    e.type = 'transfer';
+    e.beneficiary = `acc-${rand() < 0.5 ? skewed(ACCOUNTS) : pick(ACCOUNTS)}`;
+  }
+  e.device = `dev-${rand() < 0.9 ? a * 2 + pick(2) : pick(ACCOUNTS * 2)}`;
+  e.ip = `ip-${rand() < 0.7 ? Math.floor(a / 3) : skewed(ACCOUNTS)}`;
+  return e;
+}
+
+function heap(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+function quantiles(ns: Float64Array): { p50: number; p99: number; mean: number } {
+  const sorted = Float64Array.from(ns).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! / 1_000;
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return { p50: at(0.5), p99: at(0.99), mean: sum / sorted.length / 1_000 };
+}
+
+const rules = loadGraphRules(fileURLToPath(new URL('../graph-rules', import.meta.url)));
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version} — shared with other helpers during this run`);
+
+// 1. Build the entity graph to the target size.
+const base = heap();
+const graph = new EntityGraph({ horizonMs: 30 * DAY });
+const edgesSeen: [string, string, boolean][] = [];
+let events = 0;
+const t0 = process.hrtime.bigint();
+while (graph.graph.size < targetEdges) graph.recordLink(nextEvent(events++));
+const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+const ours = heap() - base;
+const stats = graph.stats();
+console.log(`graph: ${stats.edges} edges, ${stats.nodes} nodes from ${events} events in ${buildMs.toFixed(0)} ms (${((events / buildMs) * 1000).toFixed(0)} links/s); refused by degree limits: ${stats.refusedEdges}`);
+
+// 2. Baseline memory: the same nodes and edges in a bare graphology graph, no attributes.
+graph.graph.forEachEdge((_k, _a, s, t, _sa, _ta, undirected) => {
+  edgesSeen.push([s, t, undirected]);
+});
+const before = heap();
+const Graph = GraphClass as unknown as new (o: object) => AbstractGraph;
+const raw = new Graph({ type: 'mixed', multi: false });
+graph.graph.forEachNode((n) => {
+  raw.addNode(n);
+});
+for (const [s, t, u] of edgesSeen) if (u) raw.addUndirectedEdge(s, t);
+else raw.addDirectedEdge(s, t);
+const rawBytes = heap() - before;
+edgesSeen.length = 0;
+const perM = (bytes: number) => ((bytes / stats.edges) * 1e6) / 2 ** 20;
+console.log(`memory per million edges: entity graph ${perM(ours).toFixed(0)} MiB (${(ours / stats.edges).toFixed(0)} B/edge, incl. nodes, labels-free) vs bare graphology ${perM(rawBytes).toFixed(0)} MiB (${(rawBytes / stats.edges).toFixed(0)} B/edge); ratio ${(ours / rawBytes).toFixed(2)}`);
+raw.clear();
+
+// 3. Labels: 1% of accounts fraud, 1% suspect, 0.5% of cards fraud.
+for (let i = 0; i < ACCOUNTS / 100; i++) {
+  graph.applyLabel(`account:acc-${pick(ACCOUNTS)}`, { label: 'fraud', by: 'bench', at: T0, reason: 'synthetic' });
+  graph.applyLabel(`account:acc-${pick(ACCOUNTS)}`, { label: 'suspect', by: 'bench', at: T0, reason: 'synthetic' });
+  graph.applyLabel(`card:card-${pick(ACCOUNTS)}-0`, { label: 'fraud', by: 'bench', at: T0, reason: 'synthetic' });
+}
+
+// 4. Per-event check time, the graph as it is before each event; each event is recorded after (as the stage does).
+const checks = new GraphChecks(graph);
+const ev = new EventLinks();
+const probeEvents = Array.from({ length: probes }, () => nextEvent(events++));
+const emptyNs = new Float64Array(probes);
+const scanNs = new Float64Array(probes);
+let scanned = 0;
+const countNeighbour = () => {
+  scanned++;
+};
+const allNs = new Float64Array(probes);
+const recordNs = new Float64Array(probes);
+const perRuleNs = rules.map(() => new Float64Array(probes));
+const hits = rules.map(() => 0);
+for (let i = 0; i < 2_000; i++) for (const r of rules) checks.run(r.params, ev.reset(probeEvents[i % 100]!)); // warm-up
+for (let i = 0; i < probes; i++) {
+  const e = probeEvents[i]!;
+  let t = process.hrtime.bigint();
+  ev.reset(e);
+  emptyNs[i] = Number(process.hrtime.bigint() - t);
+  t = process.hrtime.bigint();
+  if (graph.graph.hasNode(ev.payer)) graph.graph.forEachNeighbor(ev.payer, countNeighbour);
+  scanNs[i] = Number(process.hrtime.bigint() - t);
+  t = process.hrtime.bigint();
+  ev.reset(e);
+  for (let r = 0; r < rules.length; r++) {
+    const rt = process.hrtime.bigint();
+    if (checks.run(rules[r]!.params, ev) !== undefined) hits[r]!++;
+    perRuleNs[r]![i] = Number(process.hrtime.bigint() - rt);
+  }
+  allNs[i] = Number(process.hrtime.bigint() - t);
+  t = process.hrtime.bigint();
+  graph.recordLink(e);
+  recordNs[i] = Number(process.hrtime.bigint() - t);
+}
+const all = quantiles(allNs);
+const empty = quantiles(emptyNs);
+console.log(`check per event, ${rules.length} shipped rules, ${probes} events: p50 ${all.p50.toFixed(1)} µs, p99 ${all.p99.toFixed(1)} µs, mean ${all.mean.toFixed(1)} µs`);
+console.log(`baseline empty-rules pass (event preparation only): p50 ${empty.p50.toFixed(2)} µs, p99 ${empty.p99.toFixed(2)} µs; ratio p50 ${(all.p50 / empty.p50).toFixed(0)}x`);
+const scan = quantiles(scanNs);
+console.log(`baseline raw graphology scan of the payer's neighbours: p50 ${scan.p50.toFixed(2)} µs, p99 ${scan.p99.toFixed(2)} µs (${(scanned / probes).toFixed(1)} neighbours on average); ratio p50 ${(all.p50 / scan.p50).toFixed(0)}x`);
+const rec = quantiles(recordNs);
+console.log(`recording the event's links after its check: p50 ${rec.p50.toFixed(1)} µs, p99 ${rec.p99.toFixed(1)} µs`);
+rules.forEach((r, i) => {
+  const q = quantiles(perRuleNs[i]!);
+  console.log(`  ${r.id.padEnd(28)} p50 ${q.p50.toFixed(1).padStart(6)} µs  p99 ${q.p99.toFixed(1).padStart(7)} µs  hits ${hits[i]}`);
+});

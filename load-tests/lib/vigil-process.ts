@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'vigil.js');
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface VigilProcess {
+  child: ChildProcess;
+  adminPort: number;
+  /** CPU seconds (user + system) used so far. */
+  cpuSeconds(): number;
+  rssBytes(): number;
+  stop(): Promise<number | null>;
+}
+
+export function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+export function processRssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** Starts `vigil run` as its own process (as in production) and waits until /readyz answers 200. */
+export async function startVigil(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
+  const child = spawn(process.execPath, [bin, 'run'], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`vigil run exited with ${child.exitCode} during start-up`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('vigil run not ready within 60 s');
+    await sleep(200);
+  }
+  const pid = child.pid!;
+  return {
+    child,
+    adminPort,
+    cpuSeconds: () => processCpuSeconds(pid),
+    rssBytes: () => processRssBytes(pid),
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

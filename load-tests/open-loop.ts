@@ -1,0 +1,211 @@
+// Open-loop load test: payments at a constant arrival rate (each stamped with its scheduled time, so a
+// slow system cannot hide latency by slowing the sender — no coordinated omission), event-time-to-decision
+// latency in an HdrHistogram, throughput, lag, RSS and CPU of the `vigil run` process.
+//
+//   node --import tsx load-tests/open-loop.ts --rate 10000 --duration 60
+//   node --import tsx load-tests/open-loop.ts --steps 5000,10000,15000,20000 --duration 30 --budget-p99-ms 15
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as hdr from 'hdr-histogram-js';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { stackUp } from '../src/stack/index.ts';
+import { SyntheticStream } from '../src/generator/index.ts';
+import { startVigil } from './lib/vigil-process.ts';
+import { htmlReport, type Chart } from './lib/chart.ts';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '10000' },
+    steps: { type: 'string' },
+    duration: { type: 'string', default: '60' },
+    warmup: { type: 'string', default: '5' },
+    'budget-p99-ms': { type: 'string', default: '15' },
+    partitions: { type: 'string', default: '12' },
+    out: { type: 'string', default: join(import.meta.dirname, 'results') },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+interface StepResult {
+  targetRate: number;
+  durationS: number;
+  produced: number;
+  decided: number;
+  sustainedEventsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  maxLag: number;
+  rssStartMb: number;
+  rssEndMb: number;
+  rssMaxMb: number;
+  cpuCoresUsed: number;
+  perSecond: { t: number; decided: number; p99Ms: number; lag: number; rssMb: number }[];
+}
+
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function runStep(rate: number, durationS: number, warmupS: number, partitions: number): Promise<StepResult> {
+  const base = `load-${Date.now().toString(36)}`;
+  const topics = { payments: `${base}.payments`, decisions: `${base}.decisions` };
+  const kafka = new Kafka({ clientId: base, brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const names = ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels'].map((t) => `${base}.${t}`);
+  await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  const vigil = await startVigil(
+    {
+      KAFKA_BROKERS: BROKERS.join(','),
+      VIGIL_GROUP_ID: `${base}-group`,
+      VIGIL_TOPIC_PAYMENTS: topics.payments,
+      VIGIL_TOPIC_DECISIONS: topics.decisions,
+      VIGIL_TOPIC_ALERTS: `${base}.alerts`,
+      VIGIL_TOPIC_DLQ: `${base}.dlq`,
+      VIGIL_TOPIC_LINKS: `${base}.links`,
+      VIGIL_TOPIC_LABELS: `${base}.labels`,
+      VIGIL_TOPIC_PARTITIONS: String(partitions),
+    },
+    19464,
+  );
+
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  let window = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  let decided = 0;
+  let decidedInWindow = 0;
+  const start = Date.now() + 500;
+  const measureFrom = start + warmupS * 1000;
+  const measureTo = start + durationS * 1000;
+  const reader = kafka.consumer({ groupId: `${base}-reader`, maxWaitTimeInMs: 20, maxBytes: 16 * 1024 * 1024 });
+  await reader.connect();
+  await reader.subscribe({ topic: topics.decisions, fromBeginning: true });
+  await reader.run({
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      const now = Date.now();
+      for (const m of batch.messages) {
+        const value = m.value!.toString();
+        // ts is the scheduled send time; the decision JSON carries it as "ts"
+        const tsAt = value.indexOf('"ts":') + 5;
+        const ts = Number(value.slice(tsAt, value.indexOf(',', tsAt)));
+        decided++;
+        const micros = Math.max(1, (now - ts) * 1000);
+        window.recordValue(micros);
+        if (ts >= measureFrom && ts < measureTo) {
+          histogram.recordValue(micros);
+          decidedInWindow++;
+        }
+      }
+    },
+  });
+
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const stream = new SyntheticStream({ seed: Date.now() % 1_000_000, customers: 50_000, terminals: 10_000, fraudRate: 0.004 });
+  let produced = 0;
+  let inFlight = 0;
+  const perSecond: StepResult['perSecond'] = [];
+  const rssStart = vigil.rssBytes();
+  let rssMax = rssStart;
+  const cpuStart = vigil.cpuSeconds();
+  let maxLag = 0;
+  let nextSample = start + 1000;
+  while (Date.now() < start) await sleep(1);
+  const total = rate * durationS;
+  while (produced < total) {
+    const now = Date.now();
+    const due = Math.min(total, Math.floor(((now - start) / 1000) * rate)) - produced;
+    if (due > 0 && inFlight < 64) {
+      const messages = new Array(due);
+      for (let i = 0; i < due; i++) {
+        const scheduled = Math.floor(start + ((produced + i) * 1000) / rate);
+        const { event } = stream.next(scheduled);
+        event.ts = scheduled;
+        messages[i] = { key: event.account, value: JSON.stringify(event) };
+      }
+      produced += due;
+      inFlight++;
+      producer.send({ topic: topics.payments, acks: 1, messages }).then(
+        () => inFlight--,
+        (error: Error) => {
+          inFlight--;
+          log(`produce failed: ${error.message}`);
+        },
+      );
+    }
+    if (now >= nextSample) {
+      nextSample += 1000;
+      const rss = vigil.rssBytes();
+      rssMax = Math.max(rssMax, rss);
+      const lag = produced - decided;
+      maxLag = Math.max(maxLag, lag);
+      perSecond.push({ t: perSecond.length + 1, decided, p99Ms: window.getValueAtPercentile(99) / 1000, lag, rssMb: rss / 2 ** 20 });
+      window = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+    }
+    await sleep(1);
+  }
+  const drainDeadline = Date.now() + 60_000;
+  while (decided < produced && Date.now() < drainDeadline) await sleep(50);
+  const elapsedCpu = vigil.cpuSeconds() - cpuStart;
+  const wall = (Date.now() - start) / 1000;
+  const rssEnd = vigil.rssBytes();
+  await producer.disconnect();
+  await reader.disconnect();
+  await vigil.stop();
+  await admin.deleteTopics({ topics: names }).catch(() => {});
+  await admin.disconnect();
+  const measuredSeconds = durationS - warmupS;
+  return {
+    targetRate: rate,
+    durationS,
+    produced,
+    decided,
+    sustainedEventsPerSec: Math.round(decidedInWindow / measuredSeconds),
+    p50Ms: histogram.getValueAtPercentile(50) / 1000,
+    p99Ms: histogram.getValueAtPercentile(99) / 1000,
+    p999Ms: histogram.getValueAtPercentile(99.9) / 1000,
+    maxMs: histogram.maxValue / 1000,
+    maxLag,
+    rssStartMb: Math.round(rssStart / 2 ** 20),
+    rssEndMb: Math.round(rssEnd / 2 ** 20),
+    rssMaxMb: Math.round(rssMax / 2 ** 20),
+    cpuCoresUsed: Math.round((elapsedCpu / wall) * 100) / 100,
+    perSecond,
+  };
+}
+
+await stackUp(log);
+const durationS = Number(values.duration);
+const warmupS = Number(values.warmup);
+const budget = Number(values['budget-p99-ms']);
+const rates = (values.steps ?? values.rate!).split(',').map(Number);
+const results: StepResult[] = [];
+for (const rate of rates) {
+  log(`step: ${rate} events/s for ${durationS}s…`);
+  const result = await runStep(rate, durationS, warmupS, Number(values.partitions));
+  results.push(result);
+  log(`  sustained ${result.sustainedEventsPerSec}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, p99.9 ${result.p999Ms} ms, max ${result.maxMs} ms, max lag ${result.maxLag}, RSS ${result.rssStartMb}→${result.rssEndMb} MB (max ${result.rssMaxMb}), CPU ${result.cpuCoresUsed} cores`);
+}
+const withinBudget = results.filter((r) => r.p99Ms <= budget && r.decided === r.produced);
+const summary = {
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Kafka, Redis and the load generator on the same machine`,
+  budgetP99Ms: budget,
+  highestRateWithinBudget: withinBudget.length > 0 ? Math.max(...withinBudget.map((r) => r.targetRate)) : null,
+  steps: results.map(({ perSecond: _p, ...r }) => r),
+};
+mkdirSync(values.out!, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+writeFileSync(join(values.out!, `open-loop-${stamp}.json`), `${JSON.stringify({ ...summary, perSecond: results.map((r) => r.perSecond) }, null, 2)}\n`);
+const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
+const charts: Chart[] = [
+  { title: 'p99 event-to-decision latency per second (ms, log scale)', xLabel: 'seconds', yLabel: 'ms', logY: true, series: results.map((r, i) => ({ name: `${r.targetRate}/s`, color: colors[i % colors.length]!, points: r.perSecond.map((p) => [p.t, p.p99Ms] as [number, number]) })) },
+  { title: 'Lag (produced − decided)', xLabel: 'seconds', yLabel: 'events', series: results.map((r, i) => ({ name: `${r.targetRate}/s`, color: colors[i % colors.length]!, points: r.perSecond.map((p) => [p.t, p.lag] as [number, number]) })) },
+  { title: 'RSS of vigil run (MB)', xLabel: 'seconds', yLabel: 'MB', series: results.map((r, i) => ({ name: `${r.targetRate}/s`, color: colors[i % colors.length]!, points: r.perSecond.map((p) => [p.t, p.rssMb] as [number, number]) })) },
+];
+writeFileSync(join(values.out!, `open-loop-${stamp}.html`), htmlReport('Vigil open-loop load test', summary, charts));
+process.stdout.write(`${values.json ? JSON.stringify(summary) : JSON.stringify(summary, null, 2)}\n`);
+process.exit(0);

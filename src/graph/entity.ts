@@ -1,0 +1,57 @@
+/** Entity and edge vocabulary of the knowledge graph. Node keys are `type:id`, e.g. `account:acc-17`. */
+
+export const ENTITY_TYPES = ['account', 'card', 'device', 'ip', 'terminal', 'merchant'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+/**
+ * Edge kinds. Undirected links are named after their non-account end: `card`, `device`, `ip` join the payer to
+ * the entity; `terminal` joins a card (or the payer when the payment has no card) to the terminal; `merchant`
+ * joins a terminal (or the payer when there is no terminal) to the merchant. `pay` is the only directed kind:
+ * payer → beneficiary, carrying the summed amount.
+ */
+export const EDGE_KINDS = ['card', 'device', 'ip', 'terminal', 'merchant', 'pay'] as const;
+export type EdgeKind = (typeof EDGE_KINDS)[number];
+
+export const LABELS = ['fraud', 'suspect', 'legit'] as const;
+export type LabelKind = (typeof LABELS)[number];
+
+/** The label an entity carries: the latest by `at` wins. */
+export interface LabelInfo {
+  label: LabelKind;
+  by: string;
+  /** Epoch ms. */
+  at: number;
+  reason: string;
+}
+
+export interface NodeAttributes {
+  label?: LabelInfo;
+}
+
+export interface EdgeAttributes {
+  kind: EdgeKind;
+  /** First and last seen, event time (epoch ms). */
+  first: number;
+  last: number;
+  count: number;
+  /** Summed amount in minor units (`pay` edges only; 0 otherwise). */
+  amount: number;
+  /** Pruning bucket the edge is filed under (internal). */
+  bucket: number;
+}
+
+const TYPE_SET: ReadonlySet<string> = new Set(ENTITY_TYPES);
+export const EDGE_KIND_SET: ReadonlySet<string> = new Set(EDGE_KINDS);
+export const LABEL_SET: ReadonlySet<string> = new Set(LABELS);
+
+/** The type of a node key (`account:x` → `account`), or undefined when the key is not a typed entity key. */
+export function entityTypeOf(key: string): EntityType | undefined {
+  const colon = key.indexOf(':');
+  if (colon <= 0 || colon === key.length - 1) return undefined;
+  const type = key.slice(0, colon);
+  return TYPE_SET.has(type) ? (type as EntityType) : undefined;
+}
+
+export function isAccountKey(key: string): boolean {
+  return key.startsWith('account:');
+}
