@@ -106,6 +106,26 @@ test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, o
     const label = JSON.parse(m.value.toString()) as Record<string, unknown>;
     assert.deepEqual({ ...label, at: 0 }, { entity: 'device:dev-shared', label: 'fraud', by: c.users.analyst.user, at: 0, reason: 'device seen in a chargeback' });
   }
+
+  // The label reaches the graph of the processor (labels topic → replica); the next payment through
+  // that device, small and in an accepted currency, is alerted only because of it. The replica applies
+  // the label asynchronously, so payments are sent one by one until one is scored after it.
+  let flagged: string | undefined;
+  for (let attempt = 1; attempt <= 20 && flagged === undefined; attempt++) {
+    const next = payment(`n${attempt}`, { amount: 1_500, currency: 'EUR', device: 'dev-shared' });
+    await produce(kafka, vigil.topics.payments, [{ key: next.account, value: JSON.stringify(next) }]);
+    const row = await page.waitForSelector(`#list .row[data-event="${next.id}"]`, { timeout: 3_000 }).catch(() => undefined);
+    if (row !== undefined) flagged = next.id;
+  }
+  assert.ok(flagged, 'no payment through the labelled device was alerted');
+  await page.click(`#list .row[data-event="${flagged}"]`);
+  await page.waitForSelector(`#detail svg.graph[aria-label="entity graph of ${flagged}"]`);
+  const reasons = (await page.textContent('#detail table')) ?? '';
+  assert.match(reasons, /graph\./, 'the alert has no graph reason');
+  assert.match(reasons, /device:dev-shared/, 'the graph reason does not name the labelled device');
+  assert.ok((await page.$$('#detail svg.graph line.path')).length >= 1, 'the path to the labelled entity is not drawn');
+  assert.equal(await page.getAttribute('#detail svg.graph g.node[data-key="device:dev-shared"] circle', 'class'), 'label-fraud');
+  await shot(page, 'console-label-then-alert');
   assert.deepEqual(pageErrors, []);
 });
 

@@ -31,8 +31,10 @@ export function buildGraph(alert) {
     else g.mergeNodeAttributes(key, attrs);
   };
   const link = (a, b, attrs) => {
-    if (a === b || g.hasEdge(a, b) || g.hasEdge(b, a)) return;
-    g.addUndirectedEdge(a, b, attrs);
+    if (a === b) return;
+    const existing = g.edge(a, b) ?? g.edge(b, a);
+    if (existing === undefined) g.addUndirectedEdge(a, b, attrs);
+    else if (attrs.kind === 'path') g.mergeEdgeAttributes(existing, attrs);
   };
   const e = alert.entities || { account: alert.key };
   const payment = `payment:${alert.eventId}`;
@@ -64,7 +66,10 @@ export function buildGraph(alert) {
     let prevEnd = 0;
     for (const m of detail.matchAll(KEY)) {
       const key = clean(m[0]);
-      add(key, { named: true });
+      const end = (m.index || 0) + m[0].length;
+      // `key (fraud, by ana, …)`: the reason says how the entity is labelled.
+      const label = /^\s*\((fraud|suspect|legit)\b/.exec(detail.slice(end, end + 12));
+      add(key, label ? { named: true, label: label[1] } : { named: true });
       if (prev !== undefined && CONNECTOR.test(detail.slice(prevEnd, m.index))) link(prev, key, { kind: 'path', rule: reason.rule });
       prev = key;
       prevEnd = (m.index || 0) + m[0].length;
@@ -152,13 +157,14 @@ export function drawGraph(alert, onEntity) {
   g.forEachNode((key, attrs) => {
     const p = pos.get(key);
     const group = el('g', { 'data-key': key, class: 'node' });
-    const circle = el('circle', { cx: p.x, cy: p.y, r: attrs.type === 'payment' ? 9 : 7, fill: COLORS[attrs.type] || '#777', class: attrs.payer ? 'payer' : '' });
+    const classes = [attrs.payer ? 'payer' : '', attrs.label ? `label-${attrs.label}` : ''].join(' ').trim();
+    const circle = el('circle', { cx: p.x, cy: p.y, r: attrs.type === 'payment' ? 9 : 7, fill: COLORS[attrs.type] || '#777', class: classes });
     const title = el('title', {});
-    title.textContent = key;
+    title.textContent = attrs.label ? `${key} (${attrs.label})` : key;
     circle.appendChild(title);
     group.appendChild(circle);
     const label = el('text', { x: p.x + 10, y: p.y + 3 });
-    label.textContent = key.length > 28 ? key.slice(0, 27) + '…' : key;
+    label.textContent = (key.length > 28 ? key.slice(0, 27) + '…' : key) + (attrs.label ? ` (${attrs.label})` : '');
     group.appendChild(label);
     if (attrs.type !== 'payment') group.addEventListener('click', () => onEntity(key));
     svg.appendChild(group);

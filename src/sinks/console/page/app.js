@@ -182,8 +182,11 @@ function showDetail(alert) {
   pane.append(h('h3', { text: 'Reasons' }));
   pane.append(table(alert.reasons.map((r) => [r.rule + (r.shadow ? ' (shadow)' : ''), r.score, r.detail]), ['rule', 'score', 'detail']));
   const features = Object.entries(alert.features || {});
-  pane.append(h('h3', { text: `Features (${features.length})` }));
-  pane.append(features.length === 0 ? h('p', { class: 'meta', text: 'none' }) : table(features.map(([k, v]) => [k, Number.isInteger(v) ? v : Number(v).toFixed(3)]), ['feature', 'value']));
+  // Features can be many: folded (but searchable with the browser's find) once there are more than 8.
+  const featureBox = h('details', { id: 'features' }, h('summary', { text: `Features (${features.length})` }));
+  if (features.length <= 8) featureBox.setAttribute('open', '');
+  featureBox.append(features.length === 0 ? h('p', { class: 'meta', text: 'none' }) : table(features.map(([k, v]) => [k, Number.isInteger(v) ? v : Number(v).toFixed(3)]), ['feature', 'value']));
+  pane.append(featureBox);
 
   pane.append(h('h3', { text: 'Entity graph' }));
   const select = h('select', { id: 'act-entity' });
