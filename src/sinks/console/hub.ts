@@ -28,6 +28,8 @@ export interface HubOptions {
   metrics: ConsoleMetrics;
 }
 
+const MAX_ACKS = 20_000;
+
 type Encoded = { msgpack?: (Uint8Array | string)[]; json?: (Uint8Array | string)[] };
 
 /**
@@ -38,6 +40,7 @@ type Encoded = { msgpack?: (Uint8Array | string)[]; json?: (Uint8Array | string)
 export class Hub {
   readonly clients = new Set<Client>();
   private readonly backlog: Backlog<ConsoleAlert>;
+  private readonly acks = new Map<string, { by: string; at: number }>();
 
   constructor(private readonly options: HubOptions) {
     this.backlog = new Backlog(options.backlog);
@@ -61,11 +64,23 @@ export class Hub {
     this.options.metrics.clients.set(this.clients.size);
   }
 
-  /** Sends the backlog (oldest first) to one client, whatever its missed count. */
+  /** Sends the backlog (oldest first) to one client, whatever its missed count, then the acknowledgements of those alerts. */
   resync(client: Client): void {
     client.missed = 0;
     const alerts = this.backlog.toArray();
     for (const chunk of this.chunks(alerts)) this.sendFrame(client, { t: 'alerts', alerts: chunk, backlog: true });
+    for (const alert of alerts) {
+      const ack = this.acks.get(alert.eventId);
+      if (ack !== undefined) this.sendFrame(client, { t: 'acked', eventId: alert.eventId, by: ack.by, at: ack.at });
+    }
+  }
+
+  /** An acknowledgement (from the audit topic, whichever console instance took it): kept for late joiners and sent to every client. */
+  acknowledge(eventId: string, by: string, at: number): void {
+    if (this.acks.has(eventId)) return;
+    this.acks.set(eventId, { by, at });
+    if (this.acks.size > MAX_ACKS) this.acks.delete(this.acks.keys().next().value!);
+    this.broadcast({ t: 'acked', eventId, by, at });
   }
 
   /** Adds alerts to the backlog and sends them to every client that keeps up. */

@@ -32,12 +32,26 @@ export interface ConsoleServerOptions {
 
 export interface ConsoleServer {
   port: number;
-  /** True once the alert feed joined its group. */
+  /** True once the alert feed (and the acknowledgement feed) joined their groups. */
   isConsuming(): boolean;
   readonly metrics: ConsoleMetrics;
   /** Connected clients (for tests and the admin endpoint). */
   clientCount(): number;
   close(): Promise<void>;
+}
+
+/** Audit records read back on start to know which recent alerts are acknowledged. */
+const ACK_TAIL = 5000;
+
+function decodeAck(value: Buffer | null): { eventId: string; by: string; at: number } | undefined {
+  if (value === null) return undefined;
+  try {
+    const r = JSON.parse(value.toString('utf8')) as Partial<AuditRecord>;
+    if (r.action !== 'ack' || r.outcome !== 'ok' || typeof r.eventId !== 'string' || typeof r.by !== 'string' || typeof r.at !== 'number') return undefined;
+    return { eventId: r.eventId, by: r.by, at: r.at };
+  } catch {
+    return undefined;
+  }
 }
 
 function headerText(value: unknown): string | undefined {
@@ -78,6 +92,14 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     maxBytes: config.fetchMaxBytes,
   });
 
+  // Acknowledgements taken on any console instance, read back from the audit topic.
+  const acks = createTailConsumer(kafka, {
+    groupId: `${config.groupId}-console-${config.instanceId}-acks`,
+    topic: config.topicAudit,
+    tail: ACK_TAIL,
+    maxBytes: config.fetchMaxBytes,
+  });
+
   const server = await listenConsole({
     host: config.consoleHost,
     port: config.consolePort,
@@ -106,7 +128,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         throw error;
       }
       metrics.actions.inc({ action: message.action, outcome: 'ok' });
-      if (message.action === 'ack') hub.broadcast({ t: 'acked', eventId: message.eventId, by: who.name, at });
+      // Acknowledgements reach every client of every instance through the audit topic (below).
     },
     onDenied(message, who) {
       metrics.actions.inc({ action: message.action, outcome: 'denied' });
@@ -124,7 +146,14 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       metrics.alertsReceived.inc(alerts.length);
       hub.publish(alerts);
     });
+    await acks.start(async (batch: IncomingBatch) => {
+      for (const m of batch.messages) {
+        const ack = decodeAck(m.value);
+        if (ack !== undefined) hub.acknowledge(ack.eventId, ack.by, ack.at);
+      }
+    });
   } catch (error) {
+    await acks.stop().catch(() => {});
     // Leave nothing listening or connected behind: the caller gets the error and a process that can exit.
     server.close();
     await consumer.stop().catch(() => {});
@@ -136,11 +165,12 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   return {
     port: server.port,
     metrics,
-    isConsuming: () => consumer.isConsuming(),
+    isConsuming: () => consumer.isConsuming() && acks.isConsuming(),
     clientCount: () => hub.clients.size,
     async close() {
       server.close();
       await consumer.stop();
+      await acks.stop();
       await producer.close();
     },
   };

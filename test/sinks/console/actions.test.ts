@@ -43,6 +43,7 @@ test('an analyst labels, lists and acknowledges over the WebSocket; a viewer is 
   const { topicLabels, topicLists, topicAudit } = c.config;
   const messages = await collect(testKafka(), [topicLabels, topicLists, topicAudit], (ms) =>
     ms.some((m) => m.topic === topicLabels) && ms.some((m) => m.topic === topicLists) && ms.filter((m) => m.topic === topicAudit && JSON.parse(m.value.toString()).action !== 'login').length >= 4,
+    60_000,
   );
   const on = (topic: string) => messages.filter((m) => m.topic === topic).map((m) => JSON.parse(m.value.toString()) as Record<string, unknown>);
   const labels = on(topicLabels);

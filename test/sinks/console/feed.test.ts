@@ -139,6 +139,16 @@ test('two console instances on the same alerts topic each deliver every alert', 
   await b.waitFor((x) => x.alerts.length >= 30, 'instance two to deliver every alert');
   assert.deepEqual(a.alerts.map((x) => x.eventId).sort(), [...ids].sort());
   assert.deepEqual(b.alerts.map((x) => x.eventId).sort(), [...ids].sort());
+  // An acknowledgement taken on instance one reaches the clients of instance two, and its late joiners.
+  const analyst = await openFeedClient(one.url, { cookie: await login(one.url, one.users.analyst.user, one.users.analyst.password) });
+  analyst.send({ t: 'action', req: 1, action: 'ack', eventId: 'm-7' });
+  await b.waitFor((x) => x.frames.some((f) => f.t === 'acked'), 'instance two to hear of the acknowledgement');
+  assert.deepEqual(b.frames.filter((f) => f.t === 'acked').map((f) => [f.eventId, f.by]), [['m-7', one.users.analyst.user]]);
+  const late = await openFeedClient(two.url, { authorization: `Bearer ${two.users.token}` });
+  await late.waitFor((x) => x.frames.some((f) => f.t === 'acked'), 'a late joiner to get the acknowledgement');
+  assert.equal(late.frames.find((f) => f.t === 'acked')!.eventId, 'm-7');
+  analyst.close();
+  late.close();
   a.close();
   b.close();
 });
