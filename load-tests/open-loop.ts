@@ -13,7 +13,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { stackUp } from '../src/stack/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
-import { startVigil } from './lib/vigil-process.ts';
+import { freePort, startVigil } from './lib/vigil-process.ts';
 import { htmlReport, type Chart } from './lib/chart.ts';
 
 const { values } = parseArgs({
@@ -70,7 +70,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
       VIGIL_TOPIC_LABELS: `${base}.labels`,
       VIGIL_TOPIC_PARTITIONS: String(partitions),
     },
-    19464,
+    await freePort(),
   );
 
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'vigil.js');
@@ -21,8 +22,23 @@ export function processCpuSeconds(pid: number): number {
 }
 
 export function processRssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
 }
 
 /** Starts `vigil run` as its own process (as in production) and waits until /readyz answers 200. */
@@ -42,6 +58,8 @@ export async function startVigil(env: Record<string, string>, adminPort: number)
     await sleep(200);
   }
   const pid = child.pid!;
+  // never leave a processor behind, whatever ends this process
+  process.once('exit', () => child.kill('SIGKILL'));
   return {
     child,
     adminPort,

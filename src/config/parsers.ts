@@ -7,7 +7,7 @@ export const text: Parser<string> = (key, raw) => {
   return raw.trim();
 };
 
-/** Empty means unset. */
+/** A string that may be empty (meaning: not set). */
 export const optionalText: Parser<string> = (_key, raw) => raw.trim();
 
 /** Comma-separated `scheme://host[:port]` origins; empty means same-origin only. */

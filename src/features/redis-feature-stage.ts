@@ -34,6 +34,8 @@ export interface RedisFeatureStageOptions {
    * each other on the server, so the last one of a big batch must not time out while Redis is merely busy.
    */
   commandTimeoutMs?: number;
+  /** Told the duration of every pipeline round trip (for the Redis round-trip metric). */
+  onRoundTrip?: (seconds: number) => void;
 }
 
 /** Counters since start-up, for the lead's metrics. Per event, not per entity. */
@@ -146,7 +148,9 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
           }
           script.queue(pipeline, keys, argv);
         }
+        const sent = process.hrtime.bigint();
         const results = await pipeline.exec();
+        options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
         if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
         return { calls, results };
       }),

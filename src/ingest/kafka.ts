@@ -155,6 +155,8 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently: number;
   /** A crashed member's partitions move to the others after this long. */
   sessionTimeoutMs: number;
+  /** Called when the group (re)assigns partitions, e.g. to forget per-partition metrics. */
+  onRebalance?: () => void;
 }
 
 export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): BatchConsumer {
@@ -171,6 +173,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     consuming = true;
+    options.onRebalance?.();
   });
   consumer.on(consumer.events.CRASH, () => {
     consuming = false;
@@ -186,7 +189,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
           if (batch.messages.length === 0) return;
           await handler({
             topic: batch.topic,
@@ -199,7 +202,9 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
           const last = batch.messages[batch.messages.length - 1]!;
           // Resolving moves the fetch position; without it kafkajs fetches the same batch again.
           resolveOffset(last.offset);
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+          // The batch's own commit goes straight to the group: consumer.commitOffsets is silently skipped once a stop
+          // has begun, which would lose the commit of the batch a SIGTERM lets finish (and repeat its decisions).
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
         },
       });
     },

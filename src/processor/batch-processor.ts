@@ -33,14 +33,9 @@ function headerText(value: Buffer | string | (Buffer | string)[] | undefined): s
 
 const SECONDS_PER_NS = 1e-9;
 
-/** Records a batch's decisions in the metrics once they are acknowledged by Kafka. */
+/** Records a batch's decisions in the metrics once they are acknowledged by Kafka (per batch, see Metrics.recordDecisions). */
 export function observeDecisions(metrics: Metrics, decisions: readonly Decision[], fromIngestSeconds: number, producedAtMs: number): void {
-  for (const decision of decisions) {
-    metrics.events.inc({ outcome: decision.decision });
-    metrics.decisionLatency.observe({ from: 'ingest' }, fromIngestSeconds);
-    metrics.decisionLatency.observe({ from: 'event' }, Math.max(0, producedAtMs - decision.ts) / 1000);
-    for (const reason of decision.reasons) metrics.ruleHits.inc({ rule: reason.rule, shadow: reason.shadow === true ? 'true' : 'false' });
-  }
+  metrics.recordDecisions(decisions, fromIngestSeconds, producedAtMs);
 }
 
 /**
@@ -55,6 +50,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
     onRetry(attempt, delayMs, error) {
       deps.onDependency(dependency, false);
       metrics.dependencyRetries.inc({ dependency });
+      // The features stage is the processor's only Redis client: its failed compute is a failed Redis round trip.
+      if (dependency === 'redis') metrics.feeds.redis.error(typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'other');
       log.warn(`${dependency} unavailable, retrying batch`, { topic: batch.topic, partition: batch.partition, attempt, delayMs, err: error });
     },
     onRecovered(attempts) {
@@ -66,6 +63,9 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
   return async function processBatch(batch: IncomingBatch): Promise<void> {
     const started = process.hrtime.bigint();
     const nowMs = Date.now();
+    const highWatermark = Number(batch.highWatermark);
+    const first = batch.messages[0];
+    if (first !== undefined) metrics.recordLag(batch.topic, batch.partition, highWatermark - Number(first.offset));
     const out: OutgoingRecord[] = [];
     const events: PaymentEvent[] = [];
     for (const message of batch.messages) {
@@ -89,6 +89,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
     const produced = process.hrtime.bigint();
     metrics.stageSeconds.observe({ stage: 'sinks' }, Number(produced - encodeStart) * SECONDS_PER_NS);
     metrics.batchSize.observe(batch.messages.length);
+    const last = batch.messages[batch.messages.length - 1];
+    if (last !== undefined) metrics.recordLag(batch.topic, batch.partition, highWatermark - Number(last.offset) - 1);
     observeDecisions(metrics, decisions, Number(produced - started) * SECONDS_PER_NS, Date.now());
     deps.onDecided?.(decisions);
   };

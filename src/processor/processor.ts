@@ -41,9 +41,10 @@ export function createProcessor(options: ProcessorOptions): Processor {
   const log = options.log.child('processor');
   const metrics = options.metrics ?? createMetrics();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `vigil-${config.instanceId}`, logger: options.log });
-  const configured = configuredStages(config, kafka, options.log, options.stages);
+  const configured = configuredStages(config, kafka, options.log, options.stages, metrics);
   const stages = configured.stages;
   const scorer = createScorer(stages, metrics);
+  metrics.feeds.watchGraph(() => stages.graph.stats());
   const unhealthy = new Set<string>();
   let consumer: BatchConsumer | undefined;
   let producer: RecordProducer | undefined;
@@ -75,6 +76,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         maxBytes: config.fetchMaxBytes,
         partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        onRebalance: () => metrics.forgetLag(),
       });
       const handler = createBatchProcessor({
         scorer,
@@ -94,6 +96,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
         },
         ...(options.onDecided ? { onDecided: options.onDecided } : {}),
       });
+      metrics.feeds.rules.inUse(stages.rules().version, configured.ruleIds);
       await consumer.start(handler);
       started = true;
       metrics.ready.set(1);

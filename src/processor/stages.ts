@@ -5,12 +5,15 @@ import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureStage, type 
 import { GraphReplicator, createGraphStage, createKafkaReplicationLog, encodeLinkBatch, loadGraphRules, replicaId } from '../graph/index.ts';
 import { createEventRuleEngine } from '../rules/index.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../admin/index.ts';
 import type { ProcessorStages } from './processor.ts';
 
 const LINKS_PER_MESSAGE = 500;
 
-function redisFeatures(config: Config): RedisFeatureStage {
+function redisFeatures(config: Config, metrics?: Metrics): RedisFeatureStage {
+  const feed = metrics?.feeds.redis;
   return createRedisFeatureStage({
+    ...(feed ? { onRoundTrip: (seconds: number) => feed.roundTrip('features', seconds) } : {}),
     redis: config.redisUrl,
     specs: loadFeatureSpecsSync(config.featuresFile),
     latenessMs: config.featuresLatenessMs,
@@ -55,11 +58,13 @@ export interface ConfiguredStages {
   start(): Promise<void>;
   notReadyReason(): string | undefined;
   close(): Promise<void>;
+  /** Rule ids the stages were built with (graph rules), so their hit series exist from start-up. */
+  ruleIds: readonly { id: string; shadow: boolean }[];
 }
 
 /** Builds what `overrides` does not give (tests and tools pass their own stages). */
-export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}): ConfiguredStages {
-  const features = overrides.features ?? redisFeatures(config);
+export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}, metrics?: Metrics): ConfiguredStages {
+  const features = overrides.features ?? redisFeatures(config, metrics);
   const redis = redisHealth(features);
   if (overrides.graph !== undefined) {
     const rules = overrides.rules ?? eventRules(config);
@@ -69,9 +74,11 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
       start: async () => redis.start(),
       notReadyReason: redis.reason,
       close: async () => redis.stop(),
+      ruleIds: [],
     };
   }
-  const graph = createGraphStage({ rules: loadGraphRules(config.graphRulesDir), horizonMs: config.graphHorizon });
+  const graphRules = loadGraphRules(config.graphRulesDir);
+  const graph = createGraphStage({ rules: graphRules, horizonMs: config.graphHorizon });
   const instance = replicaId(config.instanceId);
   const replicator = new GraphReplicator({
     log: createKafkaReplicationLog({ kafka, groupId: `${config.groupId}.graph.${instance}`, sessionTimeoutMs: config.sessionTimeoutMs }),
@@ -98,6 +105,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
       log.child('graph').info('graph replica started', { instance, rules: config.graphRulesDir });
     },
     notReadyReason: () => redis.reason() ?? (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
+    ruleIds: graphRules.map((rule) => ({ id: rule.id, shadow: rule.shadow })),
     async close() {
       redis.stop();
       await replicator.close();

@@ -1,7 +1,7 @@
 import { loadConfig, type Config } from '../../src/config/index.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { createProcessor, type Processor, type ProcessorStages } from '../../src/processor/index.ts';
-import { createMetrics } from '../../src/admin/index.ts';
+import { createMetrics, type Metrics } from '../../src/admin/index.ts';
 import { KAFKA_BROKERS, REDIS_URL, uniqueName } from './env.ts';
 import { deleteTopics, testKafka } from './kafka.ts';
 
@@ -34,12 +34,12 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   });
 }
 
-export async function startTestProcessor(options: { config?: Config; stages?: Partial<ProcessorStages> } = {}): Promise<TestProcessor> {
+export async function startTestProcessor(options: { config?: Config; stages?: Partial<ProcessorStages>; metrics?: Metrics; log?: Logger } = {}): Promise<TestProcessor> {
   const config = options.config ?? testConfig();
   const processor = createProcessor({
     config,
-    log: createLogger(config.logLevel),
-    metrics: createMetrics({ defaultMetrics: false }),
+    log: options.log ?? createLogger(config.logLevel),
+    metrics: options.metrics ?? createMetrics({ defaultMetrics: false }),
     ...(options.stages ? { stages: options.stages } : {}),
   });
   await processor.start();
