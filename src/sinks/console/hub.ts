@@ -91,18 +91,24 @@ export class Hub {
     const encoded: Encoded = {};
     const limit = this.options.bufferLimitBytes;
     let dropped = 0;
+    let droppedFrames = 0;
     let sent = 0;
+    const framesPerClient = Math.ceil(alerts.length / this.options.maxAlertsPerFrame);
     for (const client of this.clients) {
       if (client.socket.bufferedAmount() > limit) {
         client.missed += alerts.length;
         dropped += alerts.length;
+        droppedFrames += framesPerClient;
         continue;
       }
       if (client.missed > 0) this.tellMissed(client);
       const frames = (encoded[client.format] ??= this.chunks(alerts).map((chunk) => encodeFrame({ t: 'alerts', alerts: chunk, backlog: false }, client.format)));
       for (const frame of frames) if (client.socket.send(frame, client.format === 'msgpack')) sent++;
     }
-    if (dropped > 0) this.options.metrics.alertsDropped.inc(dropped);
+    if (dropped > 0) {
+      this.options.metrics.alertsDropped.inc(dropped);
+      this.options.metrics.framesDropped.inc(droppedFrames);
+    }
     if (sent > 0) this.options.metrics.framesSent.inc(sent);
   }
 

@@ -68,7 +68,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const { config, kafka } = options;
   const log = options.log.child('console');
   const auditLog = options.log.child('audit');
-  const metrics = createConsoleMetrics(options.metrics?.registry);
+  const metrics = createConsoleMetrics(options.metrics?.registry, options.metrics?.feeds.console);
   const credentials = loadCredentials(config.consoleUsersFile);
   if (credentials.users.size === 0 && credentials.tokens.size === 0) log.warn('no console users or tokens configured (VIGIL_CONSOLE_USERS): every login is refused');
   const sessions = new Sessions({

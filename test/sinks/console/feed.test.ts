@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
 import { createTopics, produce, testKafka } from '../../support/kafka.ts';
 import { testConfig } from '../../support/processor.ts';
+import { createMetrics } from '../../../src/admin/index.ts';
 import { startTestConsole, until } from './support.ts';
 import { login, openFeedClient } from './ws-client.ts';
 
@@ -92,7 +93,9 @@ test('a client gets the recent alerts (backlog, oldest first) then the live stre
 });
 
 test('a slow client is skipped and told how many alerts it missed while a fast client gets every alert', async (t) => {
-  const c = await startTestConsole({ overrides: { VIGIL_CONSOLE_CLIENT_BUFFER_BYTES: String(16 * 1024), VIGIL_CONSOLE_BACKLOG: '10' } });
+  // With the process's metrics, as `vigil run` wires it: clients and dropped frames go through its console feed.
+  const processMetrics = createMetrics({ defaultMetrics: false });
+  const c = await startTestConsole({ overrides: { VIGIL_CONSOLE_CLIENT_BUFFER_BYTES: String(16 * 1024), VIGIL_CONSOLE_BACKLOG: '10' }, metrics: processMetrics });
   t.after(() => c.cleanup());
   await until(() => c.console.isConsuming(), 'the console feed to join its group');
   const fast = await openFeedClient(c.url, { authorization: `Bearer ${c.users.token}` });
@@ -115,6 +118,10 @@ test('a slow client is skipped and told how many alerts it missed while a fast c
   assert.ok(missed > 0, 'the slow client missed nothing: the test did not fill its buffer');
   assert.equal(slow.alerts.length + missed, total, 'received + missed must account for every alert');
   assert.equal(await receivedCount(c.console.metrics.alertsDropped), missed);
+  const exposition = await processMetrics.registry.metrics();
+  assert.match(exposition, /^vigil_console_clients 2$/m);
+  const droppedFrames = Number(/^vigil_console_dropped_frames_total (\d+)$/m.exec(exposition)?.[1]);
+  assert.ok(droppedFrames > 0 && droppedFrames <= missed, `dropped frames ${droppedFrames} for ${missed} missed alerts`);
 
   // It can resync: the backlog (newest 10) comes again.
   slow.send({ t: 'resync' });

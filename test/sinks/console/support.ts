@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../../src/config/index.ts';
+import type { Metrics } from '../../../src/admin/index.ts';
 import { createKafka } from '../../../src/ingest/index.ts';
 import { createLogger } from '../../../src/log.ts';
 import { hashPassword, startConsoleServer, tokenDigest, type ConsoleServer } from '../../../src/sinks/console/index.ts';
@@ -46,13 +47,14 @@ export interface TestConsole {
 }
 
 /** A console on a port of its own (port 0), with topics of its own unless a config is given. */
-export async function startTestConsole(options: { config?: Config; overrides?: Record<string, string>; maxAlertsPerFrame?: number } = {}): Promise<TestConsole> {
+export async function startTestConsole(options: { config?: Config; overrides?: Record<string, string>; maxAlertsPerFrame?: number; metrics?: Metrics } = {}): Promise<TestConsole> {
   const users = await writeUsersFile();
   const config = options.config ?? testConfig({ VIGIL_CONSOLE_PORT: '0', VIGIL_CONSOLE_HOST: '127.0.0.1', VIGIL_CONSOLE_USERS: users.file, ...options.overrides });
-  const withUsers = { ...config, consoleUsersFile: users.file, consolePort: 0, consoleHost: '127.0.0.1' };
+  // testConfig names only the processor's topics: lists and audit get names of this test's own.
+  const withUsers = { ...config, consoleUsersFile: users.file, consolePort: 0, consoleHost: '127.0.0.1', topicLists: `${config.topicAlerts}.lists`, topicAudit: `${config.topicAlerts}.audit` };
   const log = createLogger(config.logLevel);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `console-test-${randomBytes(3).toString('hex')}`, logger: log });
-  const server = await startConsoleServer({ config: withUsers, log, kafka, ...(options.maxAlertsPerFrame ? { maxAlertsPerFrame: options.maxAlertsPerFrame } : {}) });
+  const server = await startConsoleServer({ config: withUsers, log, kafka, ...(options.maxAlertsPerFrame ? { maxAlertsPerFrame: options.maxAlertsPerFrame } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });
   return {
     config: withUsers,
     console: server,
@@ -61,7 +63,7 @@ export async function startTestConsole(options: { config?: Config; overrides?: R
     async cleanup() {
       await server.close();
       users.cleanup();
-      await deleteTopics(testKafka(), [config.topicAlerts, config.topicLabels, config.topicLists, config.topicAudit]);
+      await deleteTopics(testKafka(), [withUsers.topicAlerts, withUsers.topicLabels, withUsers.topicLists, withUsers.topicAudit]);
     },
   };
 }
