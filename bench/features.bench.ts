@@ -23,12 +23,13 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '20000' },
     'naive-events': { type: 'string', default: '1000' },
     batch: { type: 'string', default: '500' },
+    specs: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
 const DATASET = new URL('../../shared/datasets/fraud-handbook/2018-04.csv.gz', import.meta.url).pathname;
-const SPECS_PATH = new URL('../rules/features.yaml', import.meta.url).pathname;
+const SPECS_PATH = args.specs ?? new URL('../rules/features.yaml', import.meta.url).pathname;
 
 async function readEvents(limit: number): Promise<PaymentEvent[]> {
   const lines = createInterface({ input: createReadStream(process.env.BENCH_DATASET ?? DATASET).pipe(createGunzip()) });

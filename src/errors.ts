@@ -74,3 +74,18 @@ export function isRetriable(error: unknown): boolean {
   if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError || error instanceof ReferenceError) return false;
   return false;
 }
+
+/** One problem in a rule set, at a position of one of its files. */
+export interface RuleProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+/** A rule set that cannot be loaded: every problem found, with file, line and column. */
+export class RulesInvalidError extends VigilError {
+  constructor(readonly problems: readonly RuleProblem[]) {
+    super(ErrorCodes.RULES_INVALID, `rule set invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` + problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'));
+  }
+}

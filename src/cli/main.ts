@@ -3,6 +3,10 @@ import { stackCommand } from './stack-command.ts';
 import { runCommand } from './run-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { labelsCommand } from './labels-command.ts';
+import { apiKeyCommand } from '../api/index.ts';
+import { rulesCheckCommand } from '../rules/index.ts';
+import { replayCommand } from '../replay/index.ts';
+import { backtestCommand } from '../backtest/index.ts';
 
 const USAGE = `usage: vigil <command> [options]
 
@@ -10,6 +14,10 @@ commands:
   stack up|down|status   start, stop or show the local Kafka broker and redis-server
   run                    run the scoring processor (configuration from environment, see docs/operations.md)
   generate               produce synthetic payments to the payments topic (--rate N --duration S)
+  api-key new ID | hash ID SECRET   create an API key for the scoring API (VIGIL_API_KEYS_FILE)
+  rules check DIR        validate a rule folder; every error with file:line:col
+  replay --dataset DIR   stream a dataset (fraud-handbook, AMLSim, IBM) to the payments topic, labels after a delay
+  backtest --dataset DIR --out OUTDIR   score a dataset in event time; CP@100 for the fraud-handbook
   labels import FILE     publish a watchlist of fraud / suspect / legit labels to the labels topic
 `;
 
@@ -20,6 +28,10 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   generate: generateCommand,
   labels: labelsCommand,
+  rules: rulesCheckCommand,
+  replay: replayCommand,
+  backtest: backtestCommand,
+  'api-key': apiKeyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

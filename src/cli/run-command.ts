@@ -2,6 +2,7 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../log.ts';
 import { createProcessor } from '../processor/index.ts';
 import { startAdminServer } from '../admin/index.ts';
+import { startScoringApiService } from '../api/index.ts';
 
 function nextSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -19,8 +20,13 @@ export async function runCommand(_argv: string[]): Promise<number> {
   const admin = await startAdminServer({ port: config.adminPort, registry: processor.metrics.registry, notReadyReason: processor.notReadyReason });
   log.info('admin endpoints listening', { port: admin.port, paths: ['/healthz', '/readyz', '/metrics'] });
   await processor.start();
+  const api = config.apiEnabled
+    ? await startScoringApiService({ config, log, scorer: processor.scorer, metrics: processor.metrics, batchRecords: processor.batchRecords })
+    : undefined;
+  if (api) log.info('scoring API listening', { port: api.port, paths: ['/v1/score', '/v1/score/batch'] });
   const signal = await signalled;
   log.info('stopping: finishing the batch in flight', { signal });
+  await api?.close();
   await processor.stop();
   await admin.close();
   return 0;

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type RecordProducer } from '../ingest/index.ts';
+import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type OutgoingRecord, type RecordProducer } from '../ingest/index.ts';
 import type { FeatureStage } from '../features/index.ts';
 import type { GraphStage } from '../graph/index.ts';
 import type { RuleEngine } from '../rules/index.ts';
@@ -34,6 +34,8 @@ export interface Processor {
   readonly metrics: Metrics;
   /** The scoring path of this processor, shared with the sync API. */
   readonly scorer: Scorer;
+  /** Records to produce with any batch of decisions (graph links), for the sync API. */
+  batchRecords(): OutgoingRecord[];
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
@@ -60,11 +62,15 @@ export function createProcessor(options: ProcessorOptions): Processor {
   return {
     metrics,
     scorer,
+    batchRecords: () => configured.batchRecords(),
     notReadyReason,
     async start() {
       const created = await ensureTopics(
         kafka,
-        [config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels].map((topic) => ({ topic, partitions: config.topicPartitions })),
+        [
+          ...[config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels].map((topic) => ({ topic, partitions: config.topicPartitions })),
+          { topic: config.topicRulesUpdates, partitions: 1 },
+        ],
       );
       if (created.length > 0) log.info('created topics', { topics: created });
       await configured.start();

@@ -3,7 +3,8 @@ import type { Config } from '../config/index.ts';
 import type { OutgoingRecord } from '../ingest/index.ts';
 import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureStage, type RedisFeatureStage } from '../features/index.ts';
 import { GraphReplicator, createGraphStage, createKafkaReplicationLog, encodeLinkBatch, loadGraphRules, replicaId } from '../graph/index.ts';
-import { createEventRuleEngine } from '../rules/index.ts';
+import { createEventRuleEngine, createRuleEngine, followRulesUpdates, type ReloadableRuleEngine } from '../rules/index.ts';
+import { createBatchConsumer, type BatchConsumer } from '../ingest/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../admin/index.ts';
 import type { ProcessorStages } from './processor.ts';
@@ -39,6 +40,43 @@ function redisHealth(stage: FeatureStage | RedisFeatureStage): { start(): void; 
   };
 }
 
+/**
+ * The rules-as-data engine of VIGIL_RULES_DIR (`builtin` = the two event rules from configuration),
+ * loaded in start(), hot-reloaded from its files and from the rules-updates topic.
+ */
+function dataRules(config: Config, kafka: Kafka, log: Logger, metrics: Metrics | undefined, instance: string) {
+  const rulesLog = log.child('rules');
+  let engine: ReloadableRuleEngine | undefined;
+  let updates: BatchConsumer | undefined;
+  const builtin = config.rulesDir === 'builtin' ? eventRules(config) : undefined;
+  return {
+    rules: builtin ?? (() => engine!.current()),
+    async start() {
+      if (builtin) return;
+      engine = await createRuleEngine({
+        dir: config.rulesDir,
+        watch: config.rulesWatch,
+        onReload(result) {
+          if (result.ok) {
+            if (result.changed) rulesLog.info('rule set reloaded', { origin: result.origin, version: result.version, previous: result.previousVersion });
+            if (result.changed) metrics?.feeds.rules.reloaded(result.version, engine?.current().rules.map((r) => ({ id: r.id, shadow: r.shadow })) ?? []);
+          } else {
+            rulesLog.error('rule set refused; the running set keeps serving', { origin: result.origin, kept: result.keptVersion, problems: result.problems.slice(0, 20) });
+            metrics?.feeds.rules.failed();
+          }
+        },
+      });
+      rulesLog.info('rule set loaded', { dir: config.rulesDir, version: engine.version });
+      updates = createBatchConsumer(kafka, { groupId: `${config.groupId}.rules.${instance}`, topic: config.topicRulesUpdates, fromBeginning: false, maxBytes: 4 * 1024 * 1024, partitionsConsumedConcurrently: 1, sessionTimeoutMs: config.sessionTimeoutMs });
+      await followRulesUpdates(updates, engine);
+    },
+    async close() {
+      await updates?.stop();
+      await engine?.close();
+    },
+  };
+}
+
 function eventRules(config: Config): ProcessorStages['rules'] {
   const engine = createEventRuleEngine({
     amountLimit: config.amountLimit,
@@ -66,20 +104,27 @@ export interface ConfiguredStages {
 export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}, metrics?: Metrics): ConfiguredStages {
   const features = overrides.features ?? redisFeatures(config, metrics);
   const redis = redisHealth(features);
+  const instance = replicaId(config.instanceId);
+  const ruleEngine = overrides.rules === undefined ? dataRules(config, kafka, log, metrics, instance) : undefined;
+  const rules = overrides.rules ?? ruleEngine!.rules;
   if (overrides.graph !== undefined) {
-    const rules = overrides.rules ?? eventRules(config);
     return {
       stages: { features, graph: overrides.graph, rules },
       batchRecords: () => [],
-      start: async () => redis.start(),
+      async start() {
+        redis.start();
+        await ruleEngine?.start();
+      },
       notReadyReason: redis.reason,
-      close: async () => redis.stop(),
+      async close() {
+        redis.stop();
+        await ruleEngine?.close();
+      },
       ruleIds: [],
     };
   }
   const graphRules = loadGraphRules(config.graphRulesDir);
   const graph = createGraphStage({ rules: graphRules, horizonMs: config.graphHorizon });
-  const instance = replicaId(config.instanceId);
   const replicator = new GraphReplicator({
     log: createKafkaReplicationLog({ kafka, groupId: `${config.groupId}.graph.${instance}`, sessionTimeoutMs: config.sessionTimeoutMs }),
     target: graph,
@@ -88,7 +133,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
     labelsTopic: config.topicLabels,
   });
   return {
-    stages: { features, graph, rules: overrides.rules ?? eventRules(config) },
+    stages: { features, graph, rules },
     batchRecords() {
       const links = graph.drainOutgoingLinks();
       if (links.length === 0) return [];
@@ -101,6 +146,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
     },
     async start() {
       redis.start();
+      await ruleEngine?.start();
       await replicator.start();
       log.child('graph').info('graph replica started', { instance, rules: config.graphRulesDir });
     },
@@ -108,6 +154,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
     ruleIds: graphRules.map((rule) => ({ id: rule.id, shadow: rule.shadow })),
     async close() {
       redis.stop();
+      await ruleEngine?.close();
       await replicator.close();
     },
   };

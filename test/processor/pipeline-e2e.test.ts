@@ -22,23 +22,25 @@ test('a JSON payment produced by kcat gets a decision with reasons, and an alert
   const vigil = await startTestProcessor();
   t.after(() => vigil.cleanup());
   const kafka = testKafka();
-  const big = JSON.stringify(payment('kcat-1', { amount: 5_000_000, card: 'card-9' }));
+  const big = JSON.stringify(payment('kcat-1', { type: 'card_auth', amount: 5_000_000, card: 'card-9' }));
   const kcat = spawnSync('kcat', ['-P', '-b', KAFKA_BROKERS[0]!, '-t', vigil.topics.payments, '-k', 'acc-kcat-1'], { input: `${big}\n`, encoding: 'utf8' });
   assert.equal(kcat.status, 0, `kcat failed: ${kcat.stderr}`);
 
   const messages = await collect(kafka, [vigil.topics.decisions, vigil.topics.alerts], (ms) => ms.some((m) => m.topic === vigil.topics.alerts) && ms.some((m) => m.topic === vigil.topics.decisions));
   const decision = decisionsById(messages, vigil.topics.decisions).get('kcat-1');
   assert.ok(decision, 'no decision for kcat-1 on the decisions topic');
-  assert.equal(decision.decision, 'review');
-  assert.equal(decision.score, 60);
-  assert.deepEqual((decision.reasons as { rule: string }[]).map((r) => r.rule), ['amount.over_limit']);
-  assert.match((decision.reasons as { detail: string }[])[0]!.detail, /5000000 EUR is over the limit of 1000000/);
+  assert.equal(decision.decision, 'block');
+  assert.equal(decision.score, 100);
+  const live = (decision.reasons as { rule: string; shadow?: boolean; detail: string }[]).filter((r) => !r.shadow);
+  assert.deepEqual(live.map((r) => r.rule), ['amount.over_limit']);
+  assert.match(live[0]!.detail, /card payment of 5000000 EUR is over the limit of 22000/);
+  assert.match(String(decision.rulesVersion), /^default-[0-9a-f]+$/, 'decided by the shipped rule set');
   assert.equal(typeof decision.rulesVersion, 'string');
   assert.equal(typeof decision.latencyMs, 'number');
   const features = decision.features as Record<string, number>;
   assert.equal(features['card.count.1m'], 1, 'velocity features computed for the payment');
   assert.equal(features['account.sum_amount.24h'], 5_000_000);
-  assert.ok(decisionsById(messages, vigil.topics.alerts).has('kcat-1'), 'the review decision was not written to the alerts topic');
+  assert.ok(decisionsById(messages, vigil.topics.alerts).has('kcat-1'), 'the block decision was not written to the alerts topic');
 });
 
 test('garbage goes to the DLQ with its reason and position, and the good events behind it are still decided', async (t) => {

@@ -1,0 +1,168 @@
+// End-to-end benchmark on the real local stack: the full pipeline (default rules, velocity and graph on)
+// against a pass-through consumer→producer with the same Kafka client and settings but no scoring
+// (the ceiling), on the same broker, the same pre-produced topic and the same machine, in one run.
+//
+//   npm run bench:e2e -- [--events 50000] [--partitions 12] [--json]
+import { parseArgs } from 'node:util';
+import { cpus } from 'node:os';
+import { Redis } from 'ioredis';
+import * as hdr from 'hdr-histogram-js';
+import { loadConfig } from '../src/config/index.ts';
+import { createLogger } from '../src/log.ts';
+import { createMetrics } from '../src/admin/index.ts';
+import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics } from '../src/ingest/index.ts';
+import { createProcessor } from '../src/processor/index.ts';
+import { SyntheticStream } from '../src/generator/index.ts';
+import { stackUp } from '../src/stack/index.ts';
+
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '50000' }, partitions: { type: 'string', default: '12' }, json: { type: 'boolean', default: false } } });
+const N = Number(args.events);
+const PARTITIONS = Number(args.partitions);
+const log = createLogger('error');
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+await stackUp(say);
+const base = `bench-${Date.now().toString(36)}`;
+const env = {
+  ...process.env,
+  VIGIL_GROUP_ID: `${base}-vigil`,
+  VIGIL_TOPIC_PAYMENTS: `${base}.payments`,
+  VIGIL_TOPIC_DECISIONS: `${base}.decisions`,
+  VIGIL_TOPIC_ALERTS: `${base}.alerts`,
+  VIGIL_TOPIC_DLQ: `${base}.dlq`,
+  VIGIL_TOPIC_LINKS: `${base}.links`,
+  VIGIL_TOPIC_LABELS: `${base}.labels`,
+  VIGIL_TOPIC_PARTITIONS: String(PARTITIONS),
+  VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
+  VIGIL_LOG_LEVEL: 'error',
+};
+const config = loadConfig(env);
+const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
+await ensureTopics(kafka, ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'passthrough'].map((t) => ({ topic: `${base}.${t}`, partitions: PARTITIONS })));
+
+say(`producing ${N} synthetic payments to ${config.topicPayments}…`);
+const producer = createRecordProducer(kafka);
+const stream = new SyntheticStream({ seed: 7, customers: 20_000, terminals: 5000, fraudRate: 0.004 });
+const t0 = Date.now() - 3_600_000;
+for (let i = 0; i < N; i += 5000) {
+  const records = [];
+  for (let j = i; j < Math.min(N, i + 5000); j++) {
+    const { event } = stream.next(t0 + Math.floor((j * 3_600_000) / N));
+    records.push({ topic: config.topicPayments, key: event.account, value: JSON.stringify(event) });
+  }
+  await producer.send(records);
+}
+
+interface Run {
+  seconds: number;
+  eventsPerSec: number;
+  cpuMsPerEvent: number;
+}
+
+function measure(): () => { seconds: number; cpuMs: number } {
+  const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { seconds: Number(process.hrtime.bigint() - start) / 1e9, cpuMs: (used.user + used.system) / 1000 };
+  };
+}
+
+async function passThrough(): Promise<Run> {
+  const consumer = createBatchConsumer(kafka, { groupId: `${base}-ceiling`, topic: config.topicPayments, fromBeginning: true, maxBytes: config.fetchMaxBytes, partitionsConsumedConcurrently: config.partitionsConsumedConcurrently, sessionTimeoutMs: config.sessionTimeoutMs });
+  const out = createRecordProducer(kafka);
+  let done = 0;
+  let stop: (() => { seconds: number; cpuMs: number }) | undefined;
+  const finished = new Promise<{ seconds: number; cpuMs: number }>((resolve) => {
+    void consumer.start(async (batch) => {
+      stop ??= measure();
+      await out.send(batch.messages.map((m) => ({ topic: `${base}.passthrough`, key: m.key, value: m.value ?? Buffer.alloc(0) })));
+      done += batch.messages.length;
+      if (done >= N) resolve(stop());
+    });
+  });
+  const result = await finished;
+  await consumer.stop();
+  await out.close();
+  return { seconds: result.seconds, eventsPerSec: Math.round(N / result.seconds), cpuMsPerEvent: result.cpuMs / N };
+}
+
+async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; redisCommandsPerEvent: number; outcomes: Record<string, number> }> {
+  const redis = new Redis(config.redisUrl);
+  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]);
+  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const outcomes: Record<string, number> = { allow: 0, review: 0, block: 0 };
+  let done = 0;
+  let stop: (() => { seconds: number; cpuMs: number }) | undefined;
+  let commandsAtStart = 0;
+  let resolveDone!: (r: { seconds: number; cpuMs: number }) => void;
+  const finished = new Promise<{ seconds: number; cpuMs: number }>((r) => (resolveDone = r));
+  const processor = createProcessor({
+    config,
+    log,
+    metrics: createMetrics({ defaultMetrics: false }),
+    onDecided(decisions) {
+      for (const d of decisions) {
+        latency.recordValue(Math.max(1, Math.round(d.latencyMs * 1000)));
+        outcomes[d.decision] = (outcomes[d.decision] ?? 0) + 1;
+      }
+      done += decisions.length;
+      if (done >= N && stop) resolveDone(stop());
+    },
+  });
+  commandsAtStart = await commands();
+  stop = measure();
+  await processor.start();
+  const result = await finished;
+  const redisCommands = (await commands()) - commandsAtStart;
+  await processor.stop();
+  await redis.quit();
+  return {
+    seconds: result.seconds,
+    eventsPerSec: Math.round(N / result.seconds),
+    cpuMsPerEvent: result.cpuMs / N,
+    p50Ms: latency.getValueAtPercentile(50) / 1000,
+    p99Ms: latency.getValueAtPercentile(99) / 1000,
+    redisCommandsPerEvent: Math.round((redisCommands / N) * 10) / 10,
+    outcomes,
+  };
+}
+
+say('ceiling: pass-through consumer → producer…');
+const ceiling = await passThrough();
+say('full pipeline: decode → velocity (Redis) → graph → rules → decisions…');
+const full = await fullPipeline();
+await producer.close();
+const admin = kafka.admin();
+await admin.connect();
+await admin.deleteTopics({ topics: ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'passthrough'].map((t) => `${base}.${t}`) }).catch(() => {});
+await admin.disconnect();
+
+const result = {
+  bench: 'e2e',
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; Kafka 4.4.0, redis-server and this process on the same machine`,
+  events: N,
+  partitions: PARTITIONS,
+  eventsPerSec: full.eventsPerSec,
+  ceilingEventsPerSec: ceiling.eventsPerSec,
+  ratioToCeiling: Math.round((full.eventsPerSec / ceiling.eventsPerSec) * 1000) / 1000,
+  p50Ms: full.p50Ms,
+  p99Ms: full.p99Ms,
+  latencyNote: 'per event, from the batch leaving Kafka to its decision being ready to produce (Decision.latencyMs), in a drain of a pre-produced backlog',
+  redisCommandsPerEvent: full.redisCommandsPerEvent,
+  cpuMsPerEvent: Math.round(full.cpuMsPerEvent * 1000) / 1000,
+  ceilingCpuMsPerEvent: Math.round(ceiling.cpuMsPerEvent * 1000) / 1000,
+  outcomes: full.outcomes,
+};
+process.stdout.write(
+  [
+    `| run | events/s | CPU ms/event (Node) |`,
+    `| --- | ---: | ---: |`,
+    `| pass-through ceiling | ${ceiling.eventsPerSec} | ${result.ceilingCpuMsPerEvent} |`,
+    `| full pipeline | ${full.eventsPerSec} | ${result.cpuMsPerEvent} |`,
+    `ratio ${result.ratioToCeiling}; decision latency p50 ${full.p50Ms} ms, p99 ${full.p99Ms} ms; Redis commands/event ${full.redisCommandsPerEvent}`,
+    '',
+  ].join('\n'),
+);
+if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);
