@@ -1,5 +1,6 @@
 import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from 'kafkajs';
 import type { Logger } from '../log.ts';
+import { backoffDelay } from '../retry.ts';
 
 /**
  * Vigil's seam over the Kafka client. Stages see only these types, so kafkajs (in maintenance mode)
@@ -229,7 +230,7 @@ async function fetchOffsetsWithRetry(kafka: Kafka, topic: string, attempts = 8):
         return await admin.fetchTopicOffsets(topic);
       } catch (error) {
         if (attempt >= attempts || (error as { retriable?: unknown }).retriable !== true) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, 100, 2000)));
       }
     }
   } finally {
