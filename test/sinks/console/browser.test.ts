@@ -54,9 +54,10 @@ test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, o
   await page.waitForSelector('#conn[data-state="live"]');
   assert.equal(await page.textContent('#whoami'), `${c.users.analyst.user} (analyst)`);
 
-  // Six payments over the amount limit (review), three in a currency not accepted (block).
-  const review = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((id) => payment(id, {}));
-  const block = ['b1', 'b2', 'b3'].map((id) => payment(id, { amount: 1_500, currency: 'BRL', device: 'dev-shared' }));
+  // With the shipped rules (rules/payment.yaml): six payments in a currency not accepted (review), three
+  // card authorisations over the amount limit (block).
+  const review = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((id) => payment(id, { amount: 1_500, currency: 'BRL' }));
+  const block = ['b1', 'b2', 'b3'].map((id) => payment(id, { type: 'card_auth', amount: 50_000, device: 'dev-shared' }));
   await produce(kafka, vigil.topics.payments, [...review, ...block].map((p) => ({ key: p.account, value: JSON.stringify(p) })));
   await page.waitForFunction(() => document.querySelectorAll('#list .row[data-event]:not([hidden])').length >= 9, undefined, { timeout: 30_000 });
   assert.equal(await page.textContent('#count'), '9 shown of 9');
@@ -70,13 +71,13 @@ test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, o
   await page.fill('#f-entity', 'acc-b2');
   await page.waitForFunction(() => document.querySelector('#count')?.textContent === '1 shown of 9');
   await page.fill('#f-entity', '');
-  await page.fill('#f-rule', 'amount.over');
+  await page.fill('#f-rule', 'currency.not');
   await page.waitForFunction(() => document.querySelector('#count')?.textContent === '6 shown of 9');
   await page.fill('#f-rule', '');
 
   // Paused: new alerts wait; resumed: they show.
   await page.click('#pause');
-  await produce(kafka, vigil.topics.payments, [payment('p1', {}), payment('p2', {})].map((p) => ({ key: p.account, value: JSON.stringify(p) })));
+  await produce(kafka, vigil.topics.payments, [payment('p1', { currency: 'BRL' }), payment('p2', { currency: 'BRL' })].map((p) => ({ key: p.account, value: JSON.stringify(p) })));
   await page.waitForFunction(() => document.querySelector('#pending')?.textContent === '2 new', undefined, { timeout: 30_000 });
   assert.equal(await page.textContent('#count'), '9 shown of 9');
   await page.click('#pause');
@@ -86,8 +87,8 @@ test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, o
 
   await page.click('#list .row[data-event="b2"]');
   await page.waitForSelector('#detail svg.graph');
-  assert.match((await page.textContent('#detail h2')) ?? '', /b2 · score 80/);
-  assert.match((await page.textContent('#detail table')) ?? '', /currency\.not_allowed.*BRL is not accepted/);
+  assert.match((await page.textContent('#detail h2')) ?? '', /b2 · score 100/);
+  assert.match((await page.textContent('#detail table')) ?? '', /amount\.over_limit.*50000 EUR is over the limit/);
   const nodes = await page.$$eval('#detail svg.graph g.node', (els) => els.map((e) => e.getAttribute('data-key')));
   assert.deepEqual(nodes.sort(), ['account:acc-b2', 'card:card-b2', 'device:dev-shared', 'ip:10.0.0.2', 'merchant:merch-1', 'payment:b2', 'terminal:term-b2']);
   await page.click('#detail svg.graph g.node[data-key="device:dev-shared"] circle');
@@ -134,7 +135,7 @@ test('a wrong password sees nothing: no feed, no alert data', async (t) => {
   t.after(() => vigil.cleanup());
   const c = await startTestConsole({ config: vigil.config });
   t.after(() => c.cleanup());
-  await produce(kafka, vigil.topics.payments, [payment('secret-1', {})].map((p) => ({ key: p.account, value: JSON.stringify(p) })));
+  await produce(kafka, vigil.topics.payments, [payment('secret-1', { currency: 'BRL' })].map((p) => ({ key: p.account, value: JSON.stringify(p) })));
   await collect(kafka, [vigil.topics.alerts], (ms) => ms.length >= 1);
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   t.after(() => context.close());
