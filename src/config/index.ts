@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.ts';
-import { bool, brokers, currencyList, duration, integer, oneOf, optionalText, port, redisUrl, text, topicName, type Parser } from './parsers.ts';
+import { bool, brokers, currencyList, duration, integer, oneOf, optionalText, originList, port, redisUrl, text, topicName, type Parser } from './parsers.ts';
 
 /** Shipped rule folders, so `npx vigil run` finds them from any working directory. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,6 +25,15 @@ const SCHEMA = {
   topicPartitions: ['VIGIL_TOPIC_PARTITIONS', '12', integer(1, 10_000)],
   consolePort: ['VIGIL_CONSOLE_PORT', '8080', port],
   consoleEnabled: ['VIGIL_CONSOLE', 'true', bool],
+  consoleHost: ['VIGIL_CONSOLE_HOST', '0.0.0.0', text],
+  consoleUsersFile: ['VIGIL_CONSOLE_USERS', '', optionalText],
+  consoleOrigins: ['VIGIL_CONSOLE_ORIGINS', '', originList],
+  consoleSessionSecret: ['VIGIL_CONSOLE_SESSION_SECRET', '', optionalText],
+  consoleSessionTtlS: ['VIGIL_CONSOLE_SESSION_TTL_S', '28800', integer(60, 7 * 86_400)],
+  consoleBacklog: ['VIGIL_CONSOLE_BACKLOG', '500', integer(0, 100_000)],
+  consoleClientBufferBytes: ['VIGIL_CONSOLE_CLIENT_BUFFER_BYTES', String(1024 * 1024), integer(16 * 1024, 256 * 1024 * 1024)],
+  topicLists: ['VIGIL_TOPIC_LISTS', 'vigil.lists', topicName],
+  topicAudit: ['VIGIL_TOPIC_AUDIT', 'vigil.audit', topicName],
   adminPort: ['VIGIL_ADMIN_PORT', '9464', port],
   apiPort: ['VIGIL_API_PORT', '8081', port],
   apiEnabled: ['VIGIL_API', 'false', bool],

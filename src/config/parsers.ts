@@ -10,6 +10,13 @@ export const text: Parser<string> = (key, raw) => {
 /** A string that may be empty (meaning: not set). */
 export const optionalText: Parser<string> = (_key, raw) => raw.trim();
 
+/** Comma-separated `scheme://host[:port]` origins; empty means same-origin only. */
+export const originList: Parser<string[]> = (key, raw) => {
+  const list = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of list) if (!/^https?:\/\/[^\s/]+$/.test(origin)) throw new ConfigError(key, `"${origin}" is not an origin like https://console.example.com`);
+  return list;
+};
+
 export function integer(min: number, max: number): Parser<number> {
   return (key, raw) => {
     const value = Number(raw);

@@ -4,6 +4,7 @@ export {
   createBatchConsumer,
   createKafka,
   createRecordProducer,
+  createTailConsumer,
   ensureTopics,
   type BatchConsumer,
   type BatchHandler,
@@ -12,4 +13,5 @@ export {
   type OutgoingRecord,
   type RecordProducer,
   type TopicSpec,
+  type TailConsumerOptions,
 } from './kafka.ts';

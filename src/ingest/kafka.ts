@@ -1,5 +1,6 @@
 import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from 'kafkajs';
 import type { Logger } from '../log.ts';
+import { backoffDelay } from '../retry.ts';
 
 /**
  * Vigil's seam over the Kafka client. Stages see only these types, so kafkajs (in maintenance mode)
@@ -207,6 +208,95 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
           await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
         },
       });
+    },
+    async stop() {
+      stopping = true;
+      await consumer.disconnect();
+    },
+    isConsuming: () => consuming,
+  };
+}
+
+/**
+ * A topic's low and high watermarks per partition. Retries what kafkajs marks retriable (a topic
+ * created a moment ago may not have its leaders known everywhere yet), with backoff and jitter.
+ */
+async function fetchOffsetsWithRetry(kafka: Kafka, topic: string, attempts = 8): Promise<{ partition: number; offset: string; low: string }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (error) {
+        if (attempt >= attempts || (error as { retriable?: unknown }).retriable !== true) throw error;
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, 100, 2000)));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface TailConsumerOptions {
+  /** A group of this reader's own: it commits nothing and starts from the tail on every start. */
+  groupId: string;
+  topic: string;
+  /** How many of the newest messages to read first, spread over the partitions (each gets ceil(tail / partitions)). */
+  tail: number;
+  maxBytes: number;
+}
+
+/**
+ * Reads the newest `tail` messages of a topic, then follows it live, committing nothing: for readers
+ * that keep no position of their own, such as the analyst console's alert feed.
+ */
+export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): BatchConsumer {
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    maxBytes: options.maxBytes,
+    maxBytesPerPartition: Math.min(options.maxBytes, 1024 * 1024),
+    maxWaitTimeInMs: 50,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    allowAutoTopicCreation: false,
+  });
+  let consuming = false;
+  let stopping = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    consuming = true;
+  });
+  consumer.on(consumer.events.CRASH, () => {
+    consuming = false;
+  });
+  consumer.on(consumer.events.STOP, () => {
+    consuming = false;
+  });
+  return {
+    async start(handler) {
+      const offsets = await fetchOffsetsWithRetry(kafka, options.topic);
+      await consumer.connect();
+      await consumer.subscribe({ topic: options.topic, fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0) return;
+          await handler({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages,
+            highWatermark: batch.highWatermark,
+            heartbeat,
+            isActive: () => isRunning() && !isStale() && !stopping,
+          });
+        },
+      });
+      const perPartition = BigInt(Math.ceil(options.tail / Math.max(1, offsets.length)));
+      for (const { partition, offset, low } of offsets) {
+        const high = BigInt(offset);
+        const from = high - perPartition > BigInt(low) ? high - perPartition : BigInt(low);
+        consumer.seek({ topic: options.topic, partition, offset: from.toString() });
+      }
     },
     async stop() {
       stopping = true;

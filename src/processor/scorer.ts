@@ -2,7 +2,7 @@ import type { PaymentEvent } from '../ingest/index.ts';
 import type { FeatureStage } from '../features/index.ts';
 import type { GraphStage } from '../graph/index.ts';
 import type { RuleEngine } from '../rules/index.ts';
-import type { Decision } from '../rules/decision.ts';
+import type { Decision, DecisionEntities } from '../rules/decision.ts';
 import type { Metrics } from '../admin/metrics.ts';
 
 export interface ScorerStages {
@@ -23,6 +23,17 @@ export interface Scorer {
 }
 
 const SECONDS_PER_NS = 1e-9;
+
+function entitiesOf(event: PaymentEvent): DecisionEntities {
+  const out: DecisionEntities = { account: event.account };
+  if (event.card !== undefined) out.card = event.card;
+  if (event.device !== undefined) out.device = event.device;
+  if (event.ip !== undefined) out.ip = event.ip;
+  if (event.terminal !== undefined) out.terminal = event.terminal;
+  if (event.merchant !== undefined) out.merchant = event.merchant;
+  if (event.beneficiary !== undefined) out.beneficiary = event.beneficiary;
+  return out;
+}
 
 export function createScorer(stages: ScorerStages, metrics: Metrics): Scorer {
   const stage = metrics.stageSeconds;
@@ -51,6 +62,7 @@ export function createScorer(stages: ScorerStages, metrics: Metrics): Scorer {
           features: eventFeatures,
           rulesVersion: rules.version,
           latencyMs: 0,
+          entities: entitiesOf(event),
         };
       }
       const t3 = process.hrtime.bigint();

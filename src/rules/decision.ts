@@ -14,6 +14,17 @@ export interface Reason {
 
 export type FeatureValues = Record<string, number>;
 
+/** The payment's entities (raw ids, as on the event), so an alert can be drawn without the graph. */
+export interface DecisionEntities {
+  account: string;
+  card?: string;
+  device?: string;
+  ip?: string;
+  terminal?: string;
+  merchant?: string;
+  beneficiary?: string;
+}
+
 export interface Decision {
   eventId: string;
   /** Event time of the payment, epoch ms. */
@@ -25,4 +36,6 @@ export interface Decision {
   rulesVersion: string;
   /** Milliseconds from the batch's ingest to the decision being ready to produce. */
   latencyMs: number;
+  /** The payment's entities (optional: decisions before this field lack it). */
+  entities?: DecisionEntities;
 }
