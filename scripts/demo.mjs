@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo`: install what is missing, start the stack, the processor (with its console) and a
 // synthetic payment generator, print a live summary and where to look; Ctrl-C stops all it started.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureNodeModules, projectRoot, requireTools, stackUpIfNeeded, vigil } from './prerequisites.mjs';
 
@@ -9,8 +11,21 @@ requireTools(['java', 'mvn', 'redis-server']);
 ensureNodeModules();
 const rate = process.env.DEMO_RATE ?? '200';
 const startedStack = stackUpIfNeeded();
-const env = { ...process.env, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn' };
 const bin = join(projectRoot, 'bin', 'vigil.js');
+// A demo analyst with a fresh password, unless the caller brings a users file.
+const password = randomBytes(9).toString('base64url');
+let usersFile = process.env.VIGIL_CONSOLE_USERS;
+if (!usersFile) {
+  const hash = spawnSync(process.execPath, [bin, 'console', 'hash-password'], { input: `${password}\n`, encoding: 'utf8' });
+  if (hash.status !== 0) {
+    process.stderr.write(`could not hash the demo password: ${hash.stderr}\n`);
+    process.exit(1);
+  }
+  usersFile = join(projectRoot, '.vigil', 'demo-users.yaml');
+  mkdirSync(join(projectRoot, '.vigil'), { recursive: true });
+  writeFileSync(usersFile, `users:\n  - name: analyst\n    role: analyst\n    password: "${hash.stdout.trim()}"\n`, { mode: 0o600 });
+}
+const env = { ...process.env, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn', VIGIL_CONSOLE_USERS: usersFile };
 const children = [
   spawn(process.execPath, [bin, 'run'], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] }),
   spawn(process.execPath, [bin, 'generate', '--rate', rate], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] }),
@@ -20,7 +35,7 @@ const consolePort = process.env.VIGIL_CONSOLE_PORT ?? '8080';
 const adminPort = process.env.VIGIL_ADMIN_PORT ?? '9464';
 process.stdout.write(`
 Vigil demo: ${rate} synthetic payments/s (card testing, account takeover and mule chains injected)
-  analyst console  http://127.0.0.1:${consolePort}/
+  analyst console  http://127.0.0.1:${consolePort}/   ${process.env.VIGIL_CONSOLE_USERS ? '(users from VIGIL_CONSOLE_USERS)' : `(user analyst, password ${password})`}
   metrics          http://127.0.0.1:${adminPort}/metrics   (health: /healthz, /readyz)
   decisions        kcat -C -b 127.0.0.1:9092 -t payments.decisions
   alerts           kcat -C -b 127.0.0.1:9092 -t fraud.alerts

@@ -5,6 +5,7 @@ import { generateCommand } from './generate-command.ts';
 import { labelsCommand } from './labels-command.ts';
 import { apiKeyCommand } from '../api/index.ts';
 import { rulesCheckCommand } from '../rules/index.ts';
+import { consoleCommand } from '../sinks/console/index.ts';
 import { replayCommand } from '../replay/index.ts';
 import { backtestCommand } from '../backtest/index.ts';
 
@@ -13,6 +14,7 @@ const USAGE = `usage: vigil <command> [options]
 commands:
   stack up|down|status   start, stop or show the local Kafka broker and redis-server
   run                    run the scoring processor (configuration from environment, see docs/operations.md)
+  console [hash-password]   run the analyst console alone (alerts from the alerts topic)
   generate               produce synthetic payments to the payments topic (--rate N --duration S)
   api-key new ID | hash ID SECRET   create an API key for the scoring API (VIGIL_API_KEYS_FILE)
   rules check DIR        validate a rule folder; every error with file:line:col
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   run: runCommand,
   generate: generateCommand,
   labels: labelsCommand,
+  console: consoleCommand,
   rules: rulesCheckCommand,
   replay: replayCommand,
   backtest: backtestCommand,
