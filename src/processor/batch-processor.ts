@@ -82,8 +82,9 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
     metrics.stageSeconds.observe({ stage: 'decode' }, Number(process.hrtime.bigint() - started) * SECONDS_PER_NS);
 
     const decisions = await untilDone('redis', () => deps.scorer.score(events, started), retryHooks(batch, 'redis'), deps.retryBaseMs, deps.retryMaxMs);
-    // A slow batch (busy Redis) must not cost the group membership: kafkajs only heartbeats when asked.
-    await batch.heartbeat().catch(() => {});
+    // A slow batch (busy Redis) must not cost the group membership: kafkajs only heartbeats when asked. A rebalance
+    // reported here abandons the batch before anything is produced; the partition's next owner decides it.
+    await batch.heartbeat();
     const encodeStart = process.hrtime.bigint();
     for (let i = 0; i < decisions.length; i++) decisionRecords(decisions[i]!, events[i]!.account, deps.topics, deps.decisionFormat, out);
     if (deps.batchRecords !== undefined) for (const record of deps.batchRecords()) out.push(record);

@@ -35,9 +35,18 @@ test('3 instances on a 12-partition topic; one stops, one joins: every event dec
   startVigilChild(env, children);
   for (let i = 20_000; i < TOTAL; i += 5000) await produce(kafka, topics.payments, wave(i, i + 5000));
 
-  const decisions = await collect(kafka, [topics.decisions], (ms) => new Set(ms.map((m) => m.value.toString().slice(0, 30))).size >= TOTAL, 400_000, 3000);
+  const deadline = Date.now() + 300_000;
+  while ((await messageCount(kafka, topics.decisions)) < TOTAL && Date.now() < deadline) await sleep(1000);
+  const written = await messageCount(kafka, topics.decisions);
+  const decisions = await collect(kafka, [topics.decisions], (ms) => ms.length >= written, 240_000);
   const parsed = decisions.map((m) => JSON.parse(m.value.toString()) as { eventId: string; features: Record<string, number> });
   const ids = new Set(parsed.map((d) => d.eventId));
+  if (ids.size !== TOTAL) {
+    const missing = [...Array(TOTAL).keys()].filter((n) => !ids.has(`so-${n}`));
+    const accounts = new Set(missing.map((n) => `acc-${n % CARDS}`));
+    t.diagnostic(`missing ${missing.length}: first ${missing.slice(0, 5).join(',')}, last ${missing.slice(-3).join(',')}; accounts ${[...accounts].join(',')}`);
+    for (const [i, c] of children.entries()) t.diagnostic(`instance ${i} exit ${c.child.exitCode} stderr: ${c.stderr().slice(-1500)}`);
+  }
   assert.equal(ids.size, TOTAL, `every event decided (missing ${TOTAL - ids.size})`);
   const wrong = parsed.filter((d) => d.features['card.count.24h'] !== Math.floor(Number(d.eventId.slice(3)) / CARDS) + 1);
   assert.equal(wrong.length, 0, `${wrong.length} decisions whose card.count.24h differs from the count computed from the input`);
