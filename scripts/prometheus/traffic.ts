@@ -123,7 +123,8 @@ export async function createTopicsWithLeaders(kafka: Kafka, topics: string[], pa
   const creator = kafka.admin();
   await creator.connect();
   try {
-    await creator.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+    // kafkajs' waitForLeaders can fail with UNKNOWN_TOPIC_OR_PARTITION on a fresh broker: the loop below waits instead
+    await creator.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: false });
   } finally {
     await creator.disconnect();
   }

@@ -86,6 +86,20 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   });
 }
 
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`no leaders for ${topics.join(', ')} after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): Promise<string[]> {
   const admin: Admin = kafka.admin();
   await admin.connect();
@@ -93,7 +107,9 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): 
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {
-      await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: true });
+      // kafkajs' own waitForLeaders fails with UNKNOWN_TOPIC_OR_PARTITION while a fresh broker propagates the topic
+      await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions })), waitForLeaders: false });
+      await waitForLeaders(admin, missing.map((t) => t.topic));
     }
     return missing.map((t) => t.topic);
   } finally {

@@ -109,5 +109,30 @@ export async function startKafka(layout: StackLayout, log: (line: string) => voi
     join(layout.stateDir, 'kafka.log'),
   );
   await waitFor('Kafka', () => brokerAnswers(layout.kafkaPort), 90_000, () => runningPid(proc) !== undefined);
+  await warmUp(layout.kafkaPort);
   return 'started';
+}
+
+/**
+ * A fresh broker creates its offsets topic at the first group coordinator lookup and answers
+ * "not the leader" for a while; a first consumer group round trip here means `up` returns a broker
+ * that every client can use at once.
+ */
+async function warmUp(port: number): Promise<void> {
+  const kafka = new Kafka({ clientId: 'vigil-stack-warmup', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = 'vigil.stack.warmup';
+  try {
+    if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
+    const consumer = kafka.consumer({ groupId: 'vigil-stack-warmup', maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({ eachMessage: async () => {} });
+    await joined;
+    await consumer.disconnect();
+  } finally {
+    await admin.disconnect();
+  }
 }
