@@ -75,7 +75,7 @@ test('two processors on different partitions: A labelled fraud on the labels top
 
   // New account B pays from the same device on instance two.
   await produce(kafka, config.topicPayments, [{ key: accountB, value: payment('pay-b', accountB, { device: 'dev-shared' }) }]);
-  const messages = await collect(kafka, [config.topicDecisions], (ms) => ms.some((m) => m.value.toString().includes('"pay-b"')));
+  const messages = await collect(kafka, [config.topicDecisions], (ms) => ms.some((m) => m.value.toString().includes('"pay-b"')) && ms.some((m) => m.value.toString().includes('"pay-a"')));
   const decisions = new Map(messages.map((m) => JSON.parse(m.value.toString()) as { eventId: string; decision: string; reasons: { rule: string; detail: string }[] }).map((d) => [d.eventId, d]));
   assert.equal(seenBy.get(accountB), 'two');
   const b = decisions.get('pay-b');
