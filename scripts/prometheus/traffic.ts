@@ -1,3 +1,4 @@
+import { ensureTopics } from '../../src/ingest/index.ts';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -120,27 +121,5 @@ export function demoSlowFeatureStage(msPerEvent: number): FeatureStage {
  * busy broker (src/graph/kafka-log.ts), so the evidence runs create their topics first.
  */
 export async function createTopicsWithLeaders(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
-  const creator = kafka.admin();
-  await creator.connect();
-  try {
-    // kafkajs' waitForLeaders can fail with UNKNOWN_TOPIC_OR_PARTITION on a fresh broker: the loop below waits instead
-    await creator.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: false });
-  } finally {
-    await creator.disconnect();
-  }
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const deadline = Date.now() + 30_000;
-    for (const topic of topics) {
-      for (;;) {
-        const ok = await admin.fetchTopicOffsets(topic).then(() => true, () => false);
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error(`no leader for ${topic} after 30 s`);
-        await sleep(200);
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions })));
 }

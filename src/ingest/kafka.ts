@@ -176,6 +176,22 @@ export interface ConsumerOptions {
   onRebalance?: () => void;
 }
 
+/** True from the group join until a crash or stop; `onJoin` is told of every (re)join. */
+function trackMembership(consumer: Consumer, onJoin?: () => void): { isMember(): boolean } {
+  let member = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    member = true;
+    onJoin?.();
+  });
+  consumer.on(consumer.events.CRASH, () => {
+    member = false;
+  });
+  consumer.on(consumer.events.STOP, () => {
+    member = false;
+  });
+  return { isMember: () => member };
+}
+
 export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): BatchConsumer {
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
@@ -186,18 +202,8 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
     allowAutoTopicCreation: false,
   });
-  let consuming = false;
   let stopping = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    consuming = true;
-    options.onRebalance?.();
-  });
-  consumer.on(consumer.events.CRASH, () => {
-    consuming = false;
-  });
-  consumer.on(consumer.events.STOP, () => {
-    consuming = false;
-  });
+  const membership = trackMembership(consumer, options.onRebalance);
   return {
     async start(handler) {
       await consumer.connect();
@@ -229,7 +235,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
       stopping = true;
       await consumer.disconnect();
     },
-    isConsuming: () => consuming,
+    isConsuming: membership.isMember,
   };
 }
 
@@ -277,17 +283,8 @@ export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): 
     heartbeatInterval: 3_000,
     allowAutoTopicCreation: false,
   });
-  let consuming = false;
   let stopping = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    consuming = true;
-  });
-  consumer.on(consumer.events.CRASH, () => {
-    consuming = false;
-  });
-  consumer.on(consumer.events.STOP, () => {
-    consuming = false;
-  });
+  const membership = trackMembership(consumer);
   return {
     async start(handler) {
       const offsets = await fetchOffsetsWithRetry(kafka, options.topic);
@@ -318,6 +315,6 @@ export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): 
       stopping = true;
       await consumer.disconnect();
     },
-    isConsuming: () => consuming,
+    isConsuming: membership.isMember,
   };
 }

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, Partitioners, type IHeaders } from 'kafkajs';
 import { KAFKA_BROKERS, uniqueName } from './env.ts';
+import { ensureTopics } from '../../src/ingest/index.ts';
 
 export interface ReadMessage {
   topic: string;
@@ -15,29 +16,9 @@ export function testKafka(): Kafka {
   return new Kafka({ clientId: uniqueName('test'), brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 }
 
-/**
- * Creates topics and waits until every partition has a leader. kafkajs' own waitForLeaders can fail with
- * UNKNOWN_TOPIC_OR_PARTITION on a busy broker that has not propagated the new topic yet, so this polls.
- */
+/** Creates topics and waits until every partition has a leader (the same path the processor uses). */
 export async function createTopics(kafka: Kafka, topics: string[], partitions = 3): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: false });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-        if (meta.length === topics.length && meta.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0))) return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions })));
 }
 
 export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
