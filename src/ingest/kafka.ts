@@ -80,7 +80,10 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       const lvl = LEVEL_BY_KAFKAJS[level] ?? 'info';
       const { message, ...fields } = entry;
       // kafkajs logs transient protocol errors (fresh group coordinator, leader moves) at ERROR and retries them itself.
-      const transient = lvl === 'error' && typeof fields.error === 'string' && TRANSIENT_PROTOCOL_ERROR.test(fields.error);
+      const text = typeof fields.error === 'string' ? fields.error : String(message);
+      const transient = lvl === 'error' && TRANSIENT_PROTOCOL_ERROR.test(text);
+      // Retries are bounded on purpose (see createRecordProducer): the warning about it is not news to an operator.
+      if (lvl === 'warn' && String(message).startsWith('Limiting retries for the idempotent producer')) return;
       log[transient ? 'debug' : lvl](String(message), fields);
     },
   });
@@ -127,7 +130,17 @@ function recordSize(r: OutgoingRecord): number {
 }
 
 export function createRecordProducer(kafka: Kafka): RecordProducer {
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: kafkajs resends a whole produce request when one partition in it fails (a leader still moving on a
+  // fresh topic), and without producer ids and sequences the broker would append the partitions that had succeeded
+  // twice. Retries stay bounded so that the batch processor's own retry loop keeps heartbeating and can give up a
+  // batch whose partition moved; a resend from that loop is a new send and may duplicate, as any at-least-once retry.
+  const producer: Producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 5,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   let connected: Promise<void> | undefined;
   const sendChunk = async (records: readonly OutgoingRecord[], from: number, to: number) => {
     const byTopic = new Map<string, { key: string | Buffer | null; value: string | Buffer; headers?: Record<string, string | Buffer> }[]>();

@@ -34,7 +34,7 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
 }
 
 export async function produce(kafka: Kafka, topic: string, messages: { key?: string; value: string | Buffer; headers?: IHeaders }[]): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })) });
