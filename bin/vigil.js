@@ -4,4 +4,7 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// `stack` is one-shot: exit even if a client library left a socket open (long-running commands return when done).
+if (process.argv[2] === 'stack') process.exit(code);
+process.exitCode = code;

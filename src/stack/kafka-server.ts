@@ -109,7 +109,7 @@ export async function startKafka(layout: StackLayout, log: (line: string) => voi
     join(layout.stateDir, 'kafka.log'),
   );
   await waitFor('Kafka', () => brokerAnswers(layout.kafkaPort), 90_000, () => runningPid(proc) !== undefined);
-  await warmUp(layout.kafkaPort);
+  await warmUp(layout.kafkaPort, log);
   return 'started';
 }
 
@@ -118,21 +118,36 @@ export async function startKafka(layout: StackLayout, log: (line: string) => voi
  * "not the leader" for a while; a first consumer group round trip here means `up` returns a broker
  * that every client can use at once.
  */
-async function warmUp(port: number): Promise<void> {
+async function warmUp(port: number, log: (line: string) => void): Promise<void> {
   const kafka = new Kafka({ clientId: 'vigil-stack-warmup', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } });
   const admin = kafka.admin();
-  await admin.connect();
+  // A group of its own each time: rejoining an old one waits out the session of a member that left uncleanly.
+  const consumer = kafka.consumer({ groupId: `vigil-stack-warmup-${Date.now().toString(36)}`, maxWaitTimeInMs: 100 });
   const topic = 'vigil.stack.warmup';
   try {
+    await admin.connect();
     if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
-    const consumer = kafka.consumer({ groupId: 'vigil-stack-warmup', maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.run({ eachMessage: async () => {} });
-    await joined;
-    await consumer.disconnect();
+    // Bounded: a warm-up that cannot finish must not hang `up`; the broker answers, clients retry on their own.
+    if (!(await within(joined, WARM_UP_MS))) log(`kafka: a first consumer group did not join within ${WARM_UP_MS / 1000} s; continuing`);
   } finally {
-    await admin.disconnect();
+    await within(consumer.disconnect().catch(() => {}), 10_000);
+    await within(admin.disconnect().catch(() => {}), 10_000);
+  }
+}
+
+const WARM_UP_MS = 60_000;
+
+/** True when `promise` settles within `ms`; false otherwise (it is left to settle on its own). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
