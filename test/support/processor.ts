@@ -8,7 +8,7 @@ import { deleteTopics, testKafka } from './kafka.ts';
 export interface TestProcessor {
   config: Config;
   processor: Processor;
-  topics: { payments: string; decisions: string; alerts: string; dlq: string; links: string; labels: string };
+  topics: { payments: string; decisions: string; alerts: string; dlq: string; links: string; labels: string; lists: string };
   stop(): Promise<void>;
   /** Stops the processor and deletes its topics. */
   cleanup(): Promise<void>;
@@ -27,6 +27,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     VIGIL_TOPIC_DLQ: `${base}.dlq`,
     VIGIL_TOPIC_LINKS: `${base}.links`,
     VIGIL_TOPIC_LABELS: `${base}.labels`,
+    VIGIL_TOPIC_LISTS: `${base}.lists`,
+    VIGIL_TOPIC_AUDIT: `${base}.audit`,
     VIGIL_TOPIC_PARTITIONS: '3',
     VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
     VIGIL_LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error',
@@ -50,6 +52,7 @@ export async function startTestProcessor(options: { config?: Config; stages?: Pa
     dlq: config.topicDlq,
     links: config.topicLinks,
     labels: config.topicLabels,
+    lists: config.topicLists,
   };
   let stopped = false;
   const stop = async () => {
