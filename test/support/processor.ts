@@ -4,6 +4,7 @@ import { createProcessor, type Processor, type ProcessorStages } from '../../src
 import { createMetrics, type Metrics } from '../../src/admin/index.ts';
 import { KAFKA_BROKERS, REDIS_URL, uniqueName } from './env.ts';
 import { deleteTopics, testKafka } from './kafka.ts';
+import type { Counter } from 'prom-client';
 
 export interface TestProcessor {
   config: Config;
@@ -70,4 +71,19 @@ export async function startTestProcessor(options: { config?: Config; stages?: Pa
       await deleteTopics(testKafka(), Object.values(topics));
     },
   };
+}
+
+/** Messages of the lists topic the processor has applied (or rejected), from its metrics. */
+export async function listChanges(vigil: TestProcessor, result: 'applied' | 'rejected'): Promise<number> {
+  const counter = vigil.processor.metrics.listChanges as Counter<'result'>;
+  return (await counter.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+}
+
+/** Waits until the processor has applied (or rejected) at least `count` list changes; fails after 60 s. */
+export async function untilListChanges(vigil: TestProcessor, result: 'applied' | 'rejected', count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await listChanges(vigil, result)) < count) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} list changes ${result} (have ${await listChanges(vigil, result)})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
