@@ -169,6 +169,19 @@ test('an analyst blocks a card from the console and the card’s next payment is
   assert.match(reasons, /list\.block\.console/);
   assert.match(reasons, new RegExp(`card card-stolen is on the block list \\(${c.users.analyst.user}, \\d{4}-\\d\\d-\\d\\dT[^:]+:\\d\\d:\\d\\d\\.\\d{3}Z: "cardholder reported it stolen"\\)`));
   await shot(page, 'console-block-then-blocked');
+
+  // Removed from the block list from the same page: the card's next payment is allowed again.
+  await page.click('#detail svg.graph g.node[data-key="card:card-stolen"] circle');
+  await page.fill('#act-reason', 'card found');
+  await page.click('#act-unblock');
+  await page.waitForFunction(() => /block-list remove card:card-stolen: done/.test(document.querySelector('#act-result')?.textContent ?? ''));
+  await untilListChanges(vigil, 'applied', 2);
+  const after = payment('lc3', { amount: 1_500, currency: 'EUR', card: 'card-stolen' });
+  await produce(kafka, vigil.topics.payments, [{ key: after.account, value: JSON.stringify(after) }]);
+  const decided = await collect(kafka, [vigil.topics.decisions], (ms) => ms.some((m) => m.value.toString().includes('"eventId":"lc3"')));
+  const lc3 = decided.map((m) => JSON.parse(m.value.toString()) as { eventId: string; decision: string; reasons: { rule: string }[] }).find((d) => d.eventId === 'lc3');
+  assert.equal(lc3?.decision, 'allow');
+  assert.deepEqual(lc3?.reasons.filter((r) => r.rule.startsWith('list.')), []);
   assert.deepEqual(pageErrors, []);
 });
 
