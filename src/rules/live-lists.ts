@@ -54,9 +54,11 @@ export class LiveLists implements LiveListView {
   allowReason(event: PaymentEvent): Reason | undefined {
     if (this.allowCount === 0) return undefined;
     for (let i = 0; i < LIST_FIELDS.length; i++) {
+      const entries = this.allow[i]!;
+      if (entries.size === 0) continue;
       const v = event[LIST_FIELDS[i]!];
       if (v === undefined) continue;
-      const reason = this.allow[i]!.get(v);
+      const reason = entries.get(v);
       if (reason !== undefined) return reason;
     }
     return undefined;
@@ -66,9 +68,11 @@ export class LiveLists implements LiveListView {
     if (this.blockCount === 0) return false;
     let blocked = false;
     for (let i = 0; i < LIST_FIELDS.length; i++) {
+      const entries = this.block[i]!;
+      if (entries.size === 0) continue;
       const v = event[LIST_FIELDS[i]!];
       if (v === undefined) continue;
-      const reason = this.block[i]!.get(v);
+      const reason = entries.get(v);
       if (reason === undefined) continue;
       into.push(reason);
       blocked = true;
