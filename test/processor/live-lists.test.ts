@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collect, produce, testKafka } from '../support/kafka.ts';
+import { collect, deleteTopics, produce, testKafka } from '../support/kafka.ts';
+import { uniqueName } from '../support/env.ts';
+import { createKafka, ensureTopics } from '../../src/ingest/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { liveListsSource } from '../../src/processor/live-lists.ts';
 import { listChanges, startTestProcessor, testConfig, untilListChanges, type TestProcessor } from '../support/processor.ts';
 import { encodeListChange, listChangeKey, type ListChange } from '../../src/rules/index.ts';
 
@@ -79,4 +83,21 @@ test('a block on the lists topic blocks the card’s next payment; a remove undo
   const entries = await two.processor.metrics.registry.getSingleMetricAsString('vigil_live_list_entries');
   assert.match(entries, /vigil_live_list_entries\{list="allow"\} 1/);
   assert.match(entries, /vigil_live_list_entries\{list="block"\} 1/);
+});
+
+test('the processor’s lists source resolves start() only once the lists topic is read to its end, and is not ready before', async (t) => {
+  const config = testConfig();
+  const processorKafka = createKafka({ brokers: config.kafkaBrokers, clientId: uniqueName('lists-source'), logger: createLogger('silent') });
+  await ensureTopics(processorKafka, [{ topic: config.topicLists, partitions: 3 }]);
+  t.after(() => deleteTopics(kafka, [config.topicLists]));
+  const changes = Array.from({ length: 300 }, (_, i) => listChange('block', `card:bulk-${i}`, 'add', 'bulk'));
+  await produce(kafka, config.topicLists, [...changes, listChange('block', 'card:bulk-7', 'remove', 'found'), { key: 'x', value: 'garbage' }]);
+
+  const source = liveListsSource(config, processorKafka, createLogger('silent'), undefined, uniqueName('instance'));
+  t.after(() => source.close());
+  assert.equal(source.notReadyReason(), 'live lists catching up');
+  await source.start();
+  // Nothing awaited after start(): every change published before it is applied.
+  assert.deepEqual(source.lists.sizes(), { allow: 0, block: 299 });
+  assert.equal(source.notReadyReason(), undefined);
 });
