@@ -32,13 +32,14 @@ const env = {
   VIGIL_TOPIC_DLQ: `${base}.dlq`,
   VIGIL_TOPIC_LINKS: `${base}.links`,
   VIGIL_TOPIC_LABELS: `${base}.labels`,
+  VIGIL_TOPIC_LISTS: `${base}.lists`,
   VIGIL_TOPIC_PARTITIONS: String(PARTITIONS),
   VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
   VIGIL_LOG_LEVEL: 'error',
 };
 const config = loadConfig(env);
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
-await ensureTopics(kafka, ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'passthrough'].map((t) => ({ topic: `${base}.${t}`, partitions: PARTITIONS })));
+await ensureTopics(kafka, ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'lists', 'passthrough'].map((t) => ({ topic: `${base}.${t}`, partitions: PARTITIONS })));
 
 say(`producing ${N} synthetic payments to ${config.topicPayments}…`);
 const producer = createRecordProducer(kafka);
@@ -135,7 +136,7 @@ const full = await fullPipeline();
 await producer.close();
 const admin = kafka.admin();
 await admin.connect();
-await admin.deleteTopics({ topics: ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'passthrough'].map((t) => `${base}.${t}`) }).catch(() => {});
+await admin.deleteTopics({ topics: ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'lists', 'passthrough'].map((t) => `${base}.${t}`) }).catch(() => {});
 await admin.disconnect();
 
 const result = {

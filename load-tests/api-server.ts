@@ -22,6 +22,7 @@ const config = loadConfig({
   VIGIL_TOPIC_ALERTS: `${base}.alerts`,
   VIGIL_TOPIC_LINKS: `${base}.links`,
   VIGIL_TOPIC_LABELS: `${base}.labels`,
+  VIGIL_TOPIC_LISTS: `${base}.lists`,
   VIGIL_GROUP_ID: `${base}-group`,
   VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
   VIGIL_API_PORT: process.env.VIGIL_API_PORT ?? '0',
@@ -31,7 +32,7 @@ const config = loadConfig({
 const log = createLogger(config.logLevel);
 const metrics = createMetrics({ defaultMetrics: false });
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
-const topics = [config.topicDecisions, config.topicAlerts, config.topicLinks, config.topicLabels];
+const topics = [config.topicDecisions, config.topicAlerts, config.topicLinks, config.topicLabels, config.topicLists];
 await ensureTopics(kafka, topics.map((topic) => ({ topic, partitions: 3 })));
 // What `vigil run` scores with: velocity features on Redis, the graph (with its replica), the rules.
 const configured = configuredStages(config, kafka, log);

@@ -12,6 +12,8 @@ import { REDIS_ERROR_CODES, REDIS_OPERATIONS } from './labels.ts';
  * - console: `feeds.console.clients(n)` when a client connects or leaves, `feeds.console.dropped(frames)`.
  * - rules: `feeds.rules.reloaded(version, rules)` after every hot reload, `feeds.rules.failed()` when one is
  *   refused; the processor calls `feeds.rules.inUse(version, graph rule ids)` for the rule set it starts with.
+ * - live lists: `feeds.lists.watch(() => lists.sizes())` once (read at scrape time), `feeds.lists.applied()` /
+ *   `feeds.lists.rejected()` per lists-topic message.
  */
 export interface RedisFeed {
   roundTrip(operation: (typeof REDIS_OPERATIONS)[number], seconds: number): void;
@@ -31,10 +33,23 @@ export interface RulesFeed {
   failed(): void;
 }
 
+export interface ListsFeed {
+  /** Registers the live lists' size source, read when Prometheus scrapes. */
+  watch(sizes: () => LiveListCounts): void;
+  applied(): void;
+  rejected(): void;
+}
+
+export interface LiveListCounts {
+  allow: number;
+  block: number;
+}
+
 export interface MetricFeeds {
   redis: RedisFeed;
   console: ConsoleFeed;
   rules: RulesFeed;
+  lists: ListsFeed;
   /** Registers the graph's size source, read when Prometheus scrapes. */
   watchGraph(size: () => GraphSize): void;
 }
@@ -52,11 +67,12 @@ interface FeedTargets {
   ruleReloads: Counter<'result'>;
   rulesInfo: Gauge<'version'>;
   ruleHits: Counter<'rule' | 'shadow'>;
+  listChanges: Counter<'result'>;
 }
 
 const KNOWN_REDIS_ERRORS: ReadonlySet<string> = new Set(REDIS_ERROR_CODES);
 
-export function createFeeds(graph: { size: () => GraphSize }, m: FeedTargets): MetricFeeds {
+export function createFeeds(graph: { size: () => GraphSize }, liveLists: { sizes: () => LiveListCounts }, m: FeedTargets): MetricFeeds {
   m.consoleClients.set(0);
   const inUse: RulesFeed['inUse'] = (version, rules) => {
     m.rulesInfo.reset();
@@ -83,6 +99,13 @@ export function createFeeds(graph: { size: () => GraphSize }, m: FeedTargets): M
       },
       failed: () => m.ruleReloads.inc({ result: 'failure' }),
     },
+    lists: {
+      watch(sizes) {
+        liveLists.sizes = sizes;
+      },
+      applied: () => m.listChanges.inc({ result: 'applied' }),
+      rejected: () => m.listChanges.inc({ result: 'rejected' }),
+    },
     watchGraph(size) {
       graph.size = size;
     },
@@ -94,5 +117,6 @@ export const noFeeds: MetricFeeds = {
   redis: { roundTrip: () => {}, error: () => {} },
   console: { clients: () => {}, dropped: () => {} },
   rules: { inUse: () => {}, reloaded: () => {}, failed: () => {} },
+  lists: { watch: () => {}, applied: () => {}, rejected: () => {} },
   watchGraph: () => {},
 };

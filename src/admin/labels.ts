@@ -15,6 +15,8 @@ export const REDIS_OPERATIONS = ['features', 'ping'] as const;
 /** Redis error codes counted as such; anything else is counted as `other`. */
 export const REDIS_ERROR_CODES = [ErrorCodes.REDIS_UNAVAILABLE, ErrorCodes.REDIS_SCRIPT_FAILED, 'other'] as const;
 export const RELOAD_RESULTS = ['success', 'failure'] as const;
+export const LIVE_LISTS = ['allow', 'block'] as const;
+export const LIST_CHANGE_RESULTS = ['applied', 'rejected'] as const;
 
 /** 100 µs … 10 s, for latencies (decision, stage, Redis). */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;

@@ -1,13 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../rules/decision.ts';
 import { FixedHistogram } from './fixed-histogram.ts';
-import { createFeeds, type GraphSize, type MetricFeeds } from './feeds.ts';
+import { createFeeds, type GraphSize, type LiveListCounts, type MetricFeeds } from './feeds.ts';
 import {
   BATCH_SIZE_BUCKETS,
   DEAD_LETTER_CODES,
   DEPENDENCIES,
   LATENCY_BUCKETS,
   LATENCY_ORIGINS,
+  LIST_CHANGE_RESULTS,
+  LIVE_LISTS,
   OUTCOMES,
   REDIS_ERROR_CODES,
   REDIS_OPERATIONS,
@@ -15,7 +17,7 @@ import {
   STAGES,
 } from './labels.ts';
 
-export { OUTCOMES, STAGES, LATENCY_ORIGINS, DEAD_LETTER_CODES, DEPENDENCIES, REDIS_OPERATIONS, REDIS_ERROR_CODES, RELOAD_RESULTS, LATENCY_BUCKETS, BATCH_SIZE_BUCKETS } from './labels.ts';
+export { OUTCOMES, STAGES, LATENCY_ORIGINS, DEAD_LETTER_CODES, DEPENDENCIES, REDIS_OPERATIONS, REDIS_ERROR_CODES, RELOAD_RESULTS, LIVE_LISTS, LIST_CHANGE_RESULTS, LATENCY_BUCKETS, BATCH_SIZE_BUCKETS } from './labels.ts';
 
 export type { Outcome, Stage } from './labels.ts';
 
@@ -39,6 +41,8 @@ export interface Metrics {
   consoleDroppedFrames: Counter;
   ruleReloads: Counter<'result'>;
   rulesInfo: Gauge<'version'>;
+  liveListEntries: Gauge<'list'>;
+  listChanges: Counter<'result'>;
   ready: Gauge;
   /** Narrow, prom-client-free doors for the stages (features, graph, rules, console): see feeds.ts. */
   feeds: MetricFeeds;
@@ -91,6 +95,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const consoleDroppedFrames = new Counter({ name: 'vigil_console_dropped_frames_total', help: 'Console frames dropped because a client was too slow (backpressure).', registers });
   const ruleReloads = new Counter({ name: 'vigil_rule_reloads_total', help: 'Rule-set reloads, by result (success, failure).', labelNames: ['result'], registers });
   const rulesInfo = new Gauge({ name: 'vigil_rules_info', help: 'Always 1; the label carries the version of the rule set in use.', labelNames: ['version'], registers });
+  const liveLists: { sizes: () => LiveListCounts } = { sizes: () => ({ allow: 0, block: 0 }) };
+  const liveListEntries = new Gauge({
+    name: 'vigil_live_list_entries',
+    help: 'Entries of the live allow / block lists (changes read from the lists topic), by list.',
+    labelNames: ['list'],
+    registers,
+    collect() {
+      const sizes = liveLists.sizes();
+      for (const list of LIVE_LISTS) this.set({ list }, sizes[list]);
+    },
+  });
+  const listChanges = new Counter({ name: 'vigil_list_changes_total', help: 'Messages of the lists topic applied to the live lists, or rejected as malformed, by result.', labelNames: ['result'], registers });
   const ready = new Gauge({ name: 'vigil_ready', help: '1 when the processor consumes and its dependencies answer.', registers });
 
   for (const outcome of OUTCOMES) events.inc({ outcome }, 0);
@@ -100,6 +116,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   for (const operation of REDIS_OPERATIONS) redisRoundTrip.zero({ operation });
   for (const code of REDIS_ERROR_CODES) redisErrors.inc({ code }, 0);
   for (const result of RELOAD_RESULTS) ruleReloads.inc({ result }, 0);
+  for (const result of LIST_CHANGE_RESULTS) listChanges.inc({ result }, 0);
   ready.set(0);
 
   const ingestLatency = decisionLatency.cell('ingest');
@@ -112,7 +129,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     hits.clear();
   };
 
-  const feeds = createFeeds(graph, { redisRoundTrip, redisErrors, consoleClients, consoleDroppedFrames, ruleReloads, rulesInfo, ruleHits });
+  const feeds = createFeeds(graph, liveLists, { redisRoundTrip, redisErrors, consoleClients, consoleDroppedFrames, ruleReloads, rulesInfo, ruleHits, listChanges });
 
   return {
     registry,
@@ -132,6 +149,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     consoleDroppedFrames,
     ruleReloads,
     rulesInfo,
+    liveListEntries,
+    listChanges,
     ready,
     feeds,
     recordDecisions(decisions, fromIngestSeconds, producedAtMs) {

@@ -11,6 +11,8 @@ export interface LogMessage {
 export interface ConsumedMessage {
   /** Kafka offset, as a decimal string. */
   offset: string;
+  /** The record key, when the transport gives it (the Kafka one does). */
+  key?: Uint8Array | null;
   value: Uint8Array | null;
 }
 

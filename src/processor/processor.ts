@@ -70,6 +70,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
         [
           ...[config.topicPayments, config.topicDecisions, config.topicAlerts, config.topicDlq, config.topicLinks, config.topicLabels].map((topic) => ({ topic, partitions: config.topicPartitions })),
           { topic: config.topicRulesUpdates, partitions: 1 },
+          // The console creates it too; the processor reads it from the start, so it must exist.
+          { topic: config.topicLists, partitions: config.topicPartitions },
         ],
       );
       if (created.length > 0) log.info('created topics', { topics: created });

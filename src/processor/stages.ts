@@ -3,11 +3,12 @@ import type { Config } from '../config/index.ts';
 import type { OutgoingRecord } from '../ingest/index.ts';
 import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureStage, type RedisFeatureStage } from '../features/index.ts';
 import { GraphReplicator, createGraphStage, createKafkaReplicationLog, encodeLinkBatch, loadGraphRules, replicaId } from '../graph/index.ts';
-import { createEventRuleEngine, createRuleEngine, followRulesUpdates, type ReloadableRuleEngine } from '../rules/index.ts';
+import { createEventRuleEngine, createRuleEngine, followRulesUpdates, type ReloadableRuleEngine, type RuleEngine, type RuleSet } from '../rules/index.ts';
 import { createBatchConsumer, type BatchConsumer } from '../ingest/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../admin/index.ts';
 import type { ProcessorStages } from './processor.ts';
+import { liveListsSource } from './live-lists.ts';
 
 const LINKS_PER_MESSAGE = 500;
 
@@ -42,49 +43,64 @@ function redisHealth(stage: FeatureStage | RedisFeatureStage): { start(): void; 
 
 /**
  * The rules-as-data engine of VIGIL_RULES_DIR (`builtin` = the two event rules from configuration),
- * loaded in start(), hot-reloaded from its files and from the rules-updates topic.
+ * loaded in start(), hot-reloaded from its files and from the rules-updates topic, deciding with the
+ * analysts' live allow / block lists (the lists topic) consulted too.
  */
 function dataRules(config: Config, kafka: Kafka, log: Logger, metrics: Metrics | undefined, instance: string) {
   const rulesLog = log.child('rules');
   let engine: ReloadableRuleEngine | undefined;
   let updates: BatchConsumer | undefined;
+  const live = liveListsSource(config, kafka, log, metrics, instance);
   const builtin = config.rulesDir === 'builtin' ? eventRules(config) : undefined;
+  // The live lists stay outside the immutable sets: each set in use gets one wrapper that consults them.
+  let wrappedSet: RuleSet | undefined;
+  let wrapped: RuleEngine | undefined;
+  const withLiveLists = (set: RuleSet): RuleEngine => {
+    if (set !== wrappedSet) {
+      wrappedSet = set;
+      wrapped = set.withLiveLists(live.lists);
+    }
+    return wrapped!;
+  };
   return {
-    rules: builtin ?? (() => engine!.current()),
+    rules: () => withLiveLists(builtin ?? engine!.current()),
+    notReadyReason: live.notReadyReason,
     async start() {
-      if (builtin) return;
-      engine = await createRuleEngine({
-        dir: config.rulesDir,
-        watch: config.rulesWatch,
-        onReload(result) {
-          if (result.ok) {
-            if (result.changed) rulesLog.info('rule set reloaded', { origin: result.origin, version: result.version, previous: result.previousVersion });
-            if (result.changed) metrics?.feeds.rules.reloaded(result.version, engine?.current().rules.map((r) => ({ id: r.id, shadow: r.shadow })) ?? []);
-          } else {
-            rulesLog.error('rule set refused; the running set keeps serving', { origin: result.origin, kept: result.keptVersion, problems: result.problems.slice(0, 20) });
-            metrics?.feeds.rules.failed();
-          }
-        },
-      });
-      rulesLog.info('rule set loaded', { dir: config.rulesDir, version: engine.version });
-      updates = createBatchConsumer(kafka, { groupId: `${config.groupId}.rules.${instance}`, topic: config.topicRulesUpdates, fromBeginning: false, maxBytes: 4 * 1024 * 1024, partitionsConsumedConcurrently: 1, sessionTimeoutMs: config.sessionTimeoutMs });
-      await followRulesUpdates(updates, engine);
+      if (!builtin) {
+        engine = await createRuleEngine({
+          dir: config.rulesDir,
+          watch: config.rulesWatch,
+          onReload(result) {
+            if (result.ok) {
+              if (result.changed) rulesLog.info('rule set reloaded', { origin: result.origin, version: result.version, previous: result.previousVersion });
+              if (result.changed) metrics?.feeds.rules.reloaded(result.version, engine?.current().rules.map((r) => ({ id: r.id, shadow: r.shadow })) ?? []);
+            } else {
+              rulesLog.error('rule set refused; the running set keeps serving', { origin: result.origin, kept: result.keptVersion, problems: result.problems.slice(0, 20) });
+              metrics?.feeds.rules.failed();
+            }
+          },
+        });
+        rulesLog.info('rule set loaded', { dir: config.rulesDir, version: engine.version });
+        updates = createBatchConsumer(kafka, { groupId: `${config.groupId}.rules.${instance}`, topic: config.topicRulesUpdates, fromBeginning: false, maxBytes: 4 * 1024 * 1024, partitionsConsumedConcurrently: 1, sessionTimeoutMs: config.sessionTimeoutMs });
+        await followRulesUpdates(updates, engine);
+      }
+      await live.start();
     },
     async close() {
       await updates?.stop();
       await engine?.close();
+      await live.close();
     },
   };
 }
 
-function eventRules(config: Config): ProcessorStages['rules'] {
-  const engine = createEventRuleEngine({
+function eventRules(config: Config): RuleSet {
+  return createEventRuleEngine({
     amountLimit: config.amountLimit,
     allowedCurrencies: config.allowedCurrencies,
     reviewThreshold: config.reviewThreshold,
     blockThreshold: config.blockThreshold,
   });
-  return () => engine;
 }
 
 /** The stages `vigil run` uses, built from the configuration, with what they need around them. */
@@ -115,7 +131,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
         redis.start();
         await ruleEngine?.start();
       },
-      notReadyReason: redis.reason,
+      notReadyReason: () => redis.reason() ?? ruleEngine?.notReadyReason(),
       async close() {
         redis.stop();
         await ruleEngine?.close();
@@ -150,7 +166,7 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
       await replicator.start();
       log.child('graph').info('graph replica started', { instance, rules: config.graphRulesDir });
     },
-    notReadyReason: () => redis.reason() ?? (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
+    notReadyReason: () => redis.reason() ?? ruleEngine?.notReadyReason() ?? (replicator.isCaughtUp() ? undefined : 'graph replica catching up'),
     ruleIds: graphRules.map((rule) => ({ id: rule.id, shadow: rule.shadow })),
     async close() {
       redis.stop();

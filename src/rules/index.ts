@@ -10,3 +10,7 @@ export { parseExpression, ExpressionError } from './parser.ts';
 export { compileExpression } from './compile.ts';
 export { createEventRuleEngine, type EventRulesOptions } from './event-rules.ts';
 export { followRulesUpdates, publishRuleSet, rulesUpdateRecord, RULES_UPDATE_KEY } from './updates.ts';
+export { LiveLists, LIVE_LIST_ID, type LiveListView, type LiveListSizes } from './live-lists.ts';
+export { LiveListsFollower, type ListsLog, type LiveListsFollowerOptions, type LiveListsStats } from './live-lists-follower.ts';
+export { decodeListChange, encodeListChange, listChangeKey, type ListChange, type ParsedListChange } from './list-change.ts';
+export { LIST_FIELDS, type ListField } from './rule-set.ts';

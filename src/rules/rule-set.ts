@@ -2,6 +2,7 @@ import type { PaymentEvent } from '../ingest/event.ts';
 import type { DecisionKind, FeatureValues, Reason } from './decision.ts';
 import type { Evaluator } from './runtime.ts';
 import type { RuleEngine } from './engine.ts';
+import type { LiveListView } from './live-lists.ts';
 
 export type ListField = 'card' | 'account' | 'device' | 'ip' | 'beneficiary' | 'terminal' | 'merchant';
 export const LIST_FIELDS: readonly ListField[] = ['card', 'account', 'device', 'ip', 'beneficiary', 'terminal', 'merchant'];
@@ -70,13 +71,19 @@ export class RuleSet implements RuleEngine {
     this.blockLists = lists.filter((l) => l.action === 'block');
   }
 
-  evaluate(event: PaymentEvent, features: FeatureValues, graphHits: readonly Reason[]): Verdict {
+  /**
+   * `live`: the analysts' live allow / block entries (the lists topic), consulted with the file lists: any allow
+   * (file or live) wins over any block.
+   */
+  evaluate(event: PaymentEvent, features: FeatureValues, graphHits: readonly Reason[], live?: LiveListView): Verdict {
     for (const list of this.allowLists) {
       const v = event[list.field];
       if (v !== undefined && list.values.has(v)) {
         return { decision: 'allow', score: 0, reasons: [{ rule: `list.allow.${list.id}`, score: 0, detail: `${list.field} ${v} is on the allow list ${list.id}` }], rulesVersion: this.version };
       }
     }
+    const liveAllow = live?.allowReason(event);
+    if (liveAllow !== undefined) return { decision: 'allow', score: 0, reasons: [liveAllow], rulesVersion: this.version };
     const reasons: Reason[] = [];
     let blocked = false;
     for (const list of this.blockLists) {
@@ -86,6 +93,7 @@ export class RuleSet implements RuleEngine {
         reasons.push({ rule: `list.block.${list.id}`, score: 100, detail: `${list.field} ${v} is on the block list ${list.id}` });
       }
     }
+    if (live !== undefined && live.addBlockReasons(event, reasons)) blocked = true;
     const rules = this.rules;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i]!;
@@ -107,6 +115,11 @@ export class RuleSet implements RuleEngine {
     const score = blocked ? 100 : combine(this.settings.combine, reasons);
     const decision: DecisionKind = score >= this.settings.blockThreshold ? 'block' : score >= this.settings.reviewThreshold ? 'review' : 'allow';
     return { decision, score, reasons, rulesVersion: this.version };
+  }
+
+  /** This set deciding with `live` consulted too; take it once per batch, like the set itself. */
+  withLiveLists(live: LiveListView): RuleEngine {
+    return { version: this.version, evaluate: (event, features, graphHits) => this.evaluate(event, features, graphHits, live), close: async () => {} };
   }
 
   /** A rule set holds no resources; present so a snapshot is a RuleEngine. */

@@ -26,7 +26,7 @@ test('every known label value has a series at zero before any traffic', async ()
   const text = await metrics.registry.metrics();
   for (const outcome of OUTCOMES) assert.match(text, new RegExp(`vigil_events_total\\{outcome="${outcome}"\\} 0`));
   for (const stage of STAGES) assert.match(text, new RegExp(`vigil_stage_duration_seconds_count\\{stage="${stage}"\\} 0`));
-  for (const re of [/vigil_decision_latency_seconds_count\{from="event"\} 0/, /vigil_redis_round_trip_seconds_count\{operation="features"\} 0/, /vigil_redis_errors_total\{code="REDIS_UNAVAILABLE"\} 0/, /vigil_rule_reloads_total\{result="failure"\} 0/, /vigil_dead_letters_total\{code="EVENT_INVALID"\} 0/, /vigil_graph_nodes 0/, /vigil_console_clients 0/, /vigil_console_dropped_frames_total 0/, /vigil_ready 0/]) {
+  for (const re of [/vigil_decision_latency_seconds_count\{from="event"\} 0/, /vigil_redis_round_trip_seconds_count\{operation="features"\} 0/, /vigil_redis_errors_total\{code="REDIS_UNAVAILABLE"\} 0/, /vigil_rule_reloads_total\{result="failure"\} 0/, /vigil_dead_letters_total\{code="EVENT_INVALID"\} 0/, /vigil_graph_nodes 0/, /vigil_console_clients 0/, /vigil_console_dropped_frames_total 0/, /vigil_ready 0/, /vigil_live_list_entries\{list="block"\} 0/, /vigil_list_changes_total\{result="rejected"\} 0/]) {
     assert.match(text, re);
   }
 });
@@ -55,6 +55,21 @@ test('recordDecisions counts outcomes, live and shadow rule hits and both latenc
   assert.match(text, /vigil_decision_latency_seconds_bucket\{le="10",from="event"\} 3/);
   assert.match(text, /vigil_decision_latency_seconds_bucket\{le="\+Inf",from="event"\} 4/);
   assert.match(text, /vigil_decision_latency_seconds_sum\{from="event"\} 20.302/);
+});
+
+test('live lists: entry counts read at scrape time, changes counted by result', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  let sizes = { allow: 1, block: 2 };
+  metrics.feeds.lists.watch(() => sizes);
+  sizes = { allow: 3, block: 4 };
+  metrics.feeds.lists.applied();
+  metrics.feeds.lists.applied();
+  metrics.feeds.lists.rejected();
+  const text = await metrics.registry.metrics();
+  assert.match(text, /vigil_live_list_entries\{list="allow"\} 3/);
+  assert.match(text, /vigil_live_list_entries\{list="block"\} 4/);
+  assert.match(text, /vigil_list_changes_total\{result="applied"\} 2/);
+  assert.match(text, /vigil_list_changes_total\{result="rejected"\} 1/);
 });
 
 test('lag is per partition, never negative, and forgotten on rebalance', async () => {

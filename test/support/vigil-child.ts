@@ -11,13 +11,14 @@ export interface TopicSet {
   dlq: string;
   links: string;
   labels: string;
+  lists: string;
 }
 
 export function topicSet(prefix: string): { base: string; topics: TopicSet } {
   const base = uniqueName(prefix);
   return {
     base,
-    topics: { payments: `${base}.payments`, decisions: `${base}.decisions`, alerts: `${base}.alerts`, dlq: `${base}.dlq`, links: `${base}.links`, labels: `${base}.labels` },
+    topics: { payments: `${base}.payments`, decisions: `${base}.decisions`, alerts: `${base}.alerts`, dlq: `${base}.dlq`, links: `${base}.links`, labels: `${base}.labels`, lists: `${base}.lists` },
   };
 }
 
@@ -33,6 +34,7 @@ export function vigilEnv(base: string, topics: TopicSet, extra: Record<string, s
     VIGIL_TOPIC_DLQ: topics.dlq,
     VIGIL_TOPIC_LINKS: topics.links,
     VIGIL_TOPIC_LABELS: topics.labels,
+    VIGIL_TOPIC_LISTS: topics.lists,
     VIGIL_TOPIC_PARTITIONS: '3',
     VIGIL_FEATURES_KEY_PREFIX: `${base}:`,
     VIGIL_ADMIN_PORT: '0',

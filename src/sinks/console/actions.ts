@@ -1,5 +1,6 @@
 import type { OutgoingRecord } from '../../ingest/kafka.ts';
 import type { Principal } from './auth.ts';
+import { encodeListChange, listChangeKey } from '../../rules/index.ts';
 
 export interface ActionTopics {
   labels: string;
@@ -87,7 +88,8 @@ export function auditRecordOf(message: ActionMessage, who: Principal, at: number
 
 /**
  * The records an allowed action produces: a label event on the labels topic (exactly
- * `{entity, label, by, at, reason}`, the graph's contract), or a list change on the lists topic.
+ * `{entity, label, by, at, reason}`, the graph's contract), or a list change on the lists topic (keyed
+ * `list|entity`, the rules' contract: src/rules/list-change.ts).
  * An acknowledgement produces only its audit record.
  */
 export function actionRecords(message: ActionMessage, who: Principal, at: number, topics: ActionTopics): OutgoingRecord[] {
@@ -96,7 +98,8 @@ export function actionRecords(message: ActionMessage, who: Principal, at: number
   if (message.action === 'label') {
     out.push({ topic: topics.labels, key: message.entity, value: JSON.stringify({ entity: message.entity, label: message.label, by: who.name, at, reason: message.reason }), headers });
   } else if (message.action === 'list') {
-    out.push({ topic: topics.lists, key: message.entity, value: JSON.stringify({ list: message.list, entity: message.entity, op: message.op, by: who.name, at, reason: message.reason }), headers });
+    const change = { list: message.list, entity: message.entity, op: message.op, by: who.name, at, reason: message.reason };
+    out.push({ topic: topics.lists, key: listChangeKey(change.list, change.entity), value: encodeListChange(change), headers });
   }
   out.push(auditRecord(auditRecordOf(message, who, at, 'ok'), topics.audit));
   return out;

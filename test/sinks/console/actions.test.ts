@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collect, testKafka } from '../../support/kafka.ts';
 import { actionRecords, parseClientMessage } from '../../../src/sinks/console/actions.ts';
+import { decodeListChange } from '../../../src/rules/index.ts';
 import { startTestConsole, until } from './support.ts';
 import { login, openFeedClient } from './ws-client.ts';
 
@@ -18,6 +19,14 @@ test('client messages are validated, naming the bad field', () => {
     ['L', 'card:c1', { entity: 'card:c1', label: 'fraud', by: 'ana', at: 42, reason: 'chargeback' }],
     ['A', 'ana', { at: 42, by: 'ana', role: 'analyst', action: 'label', outcome: 'ok', eventId: 'e', entity: 'card:c1', label: 'fraud', reason: 'chargeback' }],
   ]);
+  // A list change is keyed list|entity (an allow and a block of one entity must both survive compaction) and
+  // is exactly what the processors' live lists decode.
+  const block = parseClientMessage('{"t":"action","req":5,"action":"list","eventId":"e","entity":"card:c1","list":"block","reason":"stolen"}');
+  assert.ok(block.ok);
+  const [listRecord] = actionRecords(block.message as never, { name: 'ana', role: 'analyst' }, 43, { labels: 'L', lists: 'S', audit: 'A' });
+  assert.equal(listRecord!.topic, 'S');
+  assert.equal(listRecord!.key, 'block|card:c1');
+  assert.deepEqual(decodeListChange(String(listRecord!.value)), { ok: true, change: { list: 'block', entity: 'card:c1', op: 'add', by: 'ana', at: 43, reason: 'stolen', field: 'card', value: 'c1' } });
 });
 
 test('an analyst labels, lists and acknowledges over the WebSocket; a viewer is refused; everything is audited on Kafka', async (t) => {
@@ -52,6 +61,7 @@ test('an analyst labels, lists and acknowledges over the WebSocket; a viewer is 
   assert.deepEqual({ ...labels[0], at: 0 }, { entity: 'account:acc-17', label: 'fraud', by: 'ana', at: 0, reason: 'chargeback' });
   const lists = on(topicLists);
   assert.deepEqual({ ...lists[0], at: 0 }, { list: 'block', entity: 'card:c-9', op: 'add', by: 'ana', at: 0, reason: 'stolen' });
+  assert.deepEqual(messages.filter((m) => m.topic === topicLists).map((m) => m.key), ['block|card:c-9']);
   const audit = on(topicAudit).filter((a) => a.action !== 'login');
   assert.deepEqual(audit.map((a) => [a.by, a.action, a.outcome]).sort(), [['ana', 'ack', 'ok'], ['ana', 'label', 'ok'], ['ana', 'list', 'ok'], ['vic', 'label', 'denied']]);
   assert.ok(audit.every((a) => typeof a.at === 'number' && a.eventId === 'ev-1'));

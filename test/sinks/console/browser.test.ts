@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { collect, produce, testKafka } from '../../support/kafka.ts';
-import { startTestProcessor } from '../../support/processor.ts';
+import { startTestProcessor, untilListChanges } from '../../support/processor.ts';
 import { startTestConsole } from './support.ts';
 
 // Screenshots for docs/ are written only when asked: VIGIL_SCREENSHOTS=1 node --import tsx --test …
@@ -127,6 +127,61 @@ test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, o
   assert.ok((await page.$$('#detail svg.graph line.path')).length >= 1, 'the path to the labelled entity is not drawn');
   assert.equal(await page.getAttribute('#detail svg.graph g.node[data-key="device:dev-shared"] circle', 'class'), 'label-fraud');
   await shot(page, 'console-label-then-alert');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('an analyst blocks a card from the console and the card’s next payment is blocked because of it', async (t) => {
+  const vigil = await startTestProcessor();
+  t.after(() => vigil.cleanup());
+  // The console publishes to the processor's lists topic (one configuration, as in `vigil run`).
+  const c = await startTestConsole({ config: vigil.config });
+  t.after(() => c.cleanup());
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await logIn(page, c.url, c.users.analyst.user, c.users.analyst.password);
+  await page.waitForSelector('#conn[data-state="live"]');
+
+  // A payment in a currency not accepted is reviewed; the analyst blocks its card.
+  const first = payment('lc1', { amount: 1_500, currency: 'BRL', card: 'card-stolen' });
+  await produce(kafka, vigil.topics.payments, [{ key: first.account, value: JSON.stringify(first) }]);
+  await page.waitForSelector('#list .row[data-event="lc1"]', { timeout: 30_000 });
+  await page.click('#list .row[data-event="lc1"]');
+  await page.waitForSelector('#detail svg.graph[aria-label="entity graph of lc1"]');
+  await page.click('#detail svg.graph g.node[data-key="card:card-stolen"] circle');
+  assert.equal(await page.inputValue('#act-entity'), 'card:card-stolen');
+  await page.fill('#act-reason', 'cardholder reported it stolen');
+  await page.click('#act-block');
+  await page.waitForFunction(() => /done/.test(document.querySelector('#act-result')?.textContent ?? ''));
+
+  // Once the processor has applied the change, the card's next payment (small, accepted currency, a new
+  // account: nothing else would alert it) is blocked, with the console list as its reason.
+  await untilListChanges(vigil, 'applied', 1);
+  const next = payment('lc2', { amount: 1_500, currency: 'EUR', card: 'card-stolen' });
+  await produce(kafka, vigil.topics.payments, [{ key: next.account, value: JSON.stringify(next) }]);
+  await page.waitForSelector('#list .row[data-event="lc2"]', { timeout: 30_000 });
+  assert.equal(await page.textContent('#list .row[data-event="lc2"] .badge'), 'block');
+  await page.click('#list .row[data-event="lc2"]');
+  await page.waitForSelector('#detail svg.graph[aria-label="entity graph of lc2"]');
+  const reasons = (await page.textContent('#detail table')) ?? '';
+  assert.match(reasons, /list\.block\.console/);
+  assert.match(reasons, new RegExp(`card card-stolen is on the block list \\(${c.users.analyst.user}, \\d{4}-\\d\\d-\\d\\dT[^:]+:\\d\\d:\\d\\d\\.\\d{3}Z: "cardholder reported it stolen"\\)`));
+  await shot(page, 'console-block-then-blocked');
+
+  // Removed from the block list from the same page: the card's next payment is allowed again.
+  await page.click('#detail svg.graph g.node[data-key="card:card-stolen"] circle');
+  await page.fill('#act-reason', 'card found');
+  await page.click('#act-unblock');
+  await page.waitForFunction(() => /block-list remove card:card-stolen: done/.test(document.querySelector('#act-result')?.textContent ?? ''));
+  await untilListChanges(vigil, 'applied', 2);
+  const after = payment('lc3', { amount: 1_500, currency: 'EUR', card: 'card-stolen' });
+  await produce(kafka, vigil.topics.payments, [{ key: after.account, value: JSON.stringify(after) }]);
+  const decided = await collect(kafka, [vigil.topics.decisions], (ms) => ms.some((m) => m.value.toString().includes('"eventId":"lc3"')));
+  const lc3 = decided.map((m) => JSON.parse(m.value.toString()) as { eventId: string; decision: string; reasons: { rule: string }[] }).find((d) => d.eventId === 'lc3');
+  assert.equal(lc3?.decision, 'allow');
+  assert.deepEqual(lc3?.reasons.filter((r) => r.rule.startsWith('list.')), []);
   assert.deepEqual(pageErrors, []);
 });
 

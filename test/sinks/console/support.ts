@@ -50,8 +50,9 @@ export interface TestConsole {
 export async function startTestConsole(options: { config?: Config; overrides?: Record<string, string>; maxAlertsPerFrame?: number; metrics?: Metrics } = {}): Promise<TestConsole> {
   const users = await writeUsersFile();
   const config = options.config ?? testConfig({ VIGIL_CONSOLE_PORT: '0', VIGIL_CONSOLE_HOST: '127.0.0.1', VIGIL_CONSOLE_USERS: users.file, ...options.overrides });
-  // testConfig names only the processor's topics: lists and audit get names of this test's own.
-  const withUsers = { ...config, consoleUsersFile: users.file, consolePort: 0, consoleHost: '127.0.0.1', topicLists: `${config.topicAlerts}.lists`, topicAudit: `${config.topicAlerts}.audit` };
+  // testConfig names lists and audit topics of the test's own; with a processor's config, the console's list
+  // changes reach that processor.
+  const withUsers = { ...config, consoleUsersFile: users.file, consolePort: 0, consoleHost: '127.0.0.1' };
   const log = createLogger(config.logLevel);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `console-test-${randomBytes(3).toString('hex')}`, logger: log });
   const server = await startConsoleServer({ config: withUsers, log, kafka, ...(options.maxAlertsPerFrame ? { maxAlertsPerFrame: options.maxAlertsPerFrame } : {}), ...(options.metrics ? { metrics: options.metrics } : {}) });

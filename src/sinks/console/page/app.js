@@ -226,6 +226,10 @@ function showDetail(alert) {
       button('act-allow', 'Add to allow list', '', () => run(`allow-list ${entity()}`, { action: 'list', entity: entity(), list: 'allow', op: 'add' })),
       button('act-block', 'Add to block list', 'danger', () => run(`block-list ${entity()}`, { action: 'list', entity: entity(), list: 'block', op: 'add' })),
     ),
+    h('div', { class: 'actions' },
+      button('act-unallow', 'Remove from allow list', '', () => run(`allow-list remove ${entity()}`, { action: 'list', entity: entity(), list: 'allow', op: 'remove' })),
+      button('act-unblock', 'Remove from block list', '', () => run(`block-list remove ${entity()}`, { action: 'list', entity: entity(), list: 'block', op: 'remove' })),
+    ),
     result,
   );
   if (!analyst) pane.append(h('p', { class: 'meta', text: 'Your role (viewer) can look but not act.' }));
