@@ -14,6 +14,7 @@ const TOOLS = {
   prometheus: 'Prometheus (apt-get install -y prometheus)',
   promtool: 'Prometheus tools (apt-get install -y prometheus)',
   chromium: 'Chromium (apt-get install -y chromium)',
+  'firefox-esr': 'Firefox ESR (apt-get install -y firefox-esr)',
 };
 
 function has(command) {

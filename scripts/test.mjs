@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureNodeModules, projectRoot, requireTools, stackUpIfNeeded, vigil } from './prerequisites.mjs';
 
-requireTools(['java', 'mvn', 'redis-server', 'redis-cli', 'kcat', 'prometheus', 'promtool', 'chromium']);
+requireTools(['java', 'mvn', 'redis-server', 'redis-cli', 'kcat', 'prometheus', 'promtool', 'chromium', 'firefox-esr']);
 ensureNodeModules();
 
 function testFiles(dir, filter) {
