@@ -1,4 +1,4 @@
-import { decode as decodeMsgpack } from '@msgpack/msgpack';
+import { Decoder } from '@msgpack/msgpack';
 import { ErrorCodes, InvalidEventError } from '../errors.ts';
 import { EVENT_TYPES, OPTIONAL_STRING_FIELDS, type EventType, type PaymentEvent } from './event.ts';
 
@@ -91,13 +91,24 @@ export function validateEvent(input: unknown, now: number, limits: DecodeLimits)
   return event;
 }
 
+// Decoders are reused (the package's `decode()` builds one per call); limits come from configuration, so one or two.
+const decoders = new Map<number, Decoder>();
+function msgpackDecoder(maxBytes: number): Decoder {
+  let decoder = decoders.get(maxBytes);
+  if (decoder === undefined) {
+    decoder = new Decoder({ maxStrLength: maxBytes, maxBinLength: maxBytes, maxArrayLength: 4096, maxMapLength: 256 });
+    decoders.set(maxBytes, decoder);
+  }
+  return decoder;
+}
+
 /** Decodes one message value (JSON or MessagePack) into a validated event, or throws InvalidEventError. */
 export function decodeEvent(value: Buffer | null, contentType: ContentType, now: number, limits: DecodeLimits): PaymentEvent {
   if (value === null || value.length === 0) throw new InvalidEventError(ErrorCodes.EVENT_UNDECODABLE, 'empty message');
   if (value.length > limits.maxBytes) throw new InvalidEventError(ErrorCodes.EVENT_TOO_LARGE, `message of ${value.length} bytes is over the limit of ${limits.maxBytes}`);
   let parsed: unknown;
   try {
-    parsed = contentType === 'json' ? JSON.parse(value.toString('utf8')) : decodeMsgpack(value, { maxStrLength: limits.maxBytes, maxBinLength: limits.maxBytes, maxArrayLength: 4096, maxMapLength: 256 });
+    parsed = contentType === 'json' ? JSON.parse(value.toString('utf8')) : msgpackDecoder(limits.maxBytes).decode(value);
   } catch (error) {
     throw new InvalidEventError(ErrorCodes.EVENT_UNDECODABLE, `not valid ${contentType === 'json' ? 'JSON' : 'MessagePack'}: ${(error as Error).message.slice(0, 200)}`);
   }

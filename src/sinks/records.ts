@@ -1,4 +1,4 @@
-import { encode as encodeMsgpack } from '@msgpack/msgpack';
+import { Encoder } from '@msgpack/msgpack';
 import type { IncomingMessage, OutgoingRecord } from '../ingest/kafka.ts';
 import type { InvalidEventError } from '../errors.ts';
 import type { Decision } from '../rules/decision.ts';
@@ -13,8 +13,11 @@ export type DecisionFormat = 'json' | 'msgpack';
 
 const CONTENT_TYPE: Record<DecisionFormat, string> = { json: 'application/json', msgpack: 'application/msgpack' };
 
+// One encoder for the process: `encode()` of the package builds a new one (and its buffer) per call.
+const msgpack = new Encoder();
+
 export function encodeDecision(decision: Decision, format: DecisionFormat): Buffer | string {
-  return format === 'json' ? JSON.stringify(decision) : Buffer.from(encodeMsgpack(decision));
+  return format === 'json' ? JSON.stringify(decision) : Buffer.from(msgpack.encodeSharedRef(decision));
 }
 
 /** The decision on the decisions topic and, unless it is allow, on the alerts topic; keyed by payer account. */
