@@ -75,6 +75,8 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) {
 
       await page.selectOption('#f-decision', 'block');
       await page.waitForFunction(() => document.querySelector('#count')?.textContent === '3 shown of 9');
+      // the count changes at once, the rows on the next animation frame
+      await page.waitForFunction(() => document.querySelectorAll('#list .row[data-event]:not([hidden])').length === 3);
       const decisions = await page.$$eval('#list .row[data-event]:not([hidden]) .badge', (els) => els.map((e) => e.textContent));
       assert.deepEqual(decisions, ['block', 'block', 'block']);
       await page.selectOption('#f-decision', '');
