@@ -25,7 +25,7 @@ export interface ScoringQueueOptions {
   /** Milliseconds a batch waits for more events before it is scored (0: only those of the same event-loop turn). */
   lingerMs?: number;
   /** Records to produce with each batch's decisions (the graph links the scorer observed), as the stream does. */
-  batchRecords?: () => OutgoingRecord[];
+  batchRecords?: (events: readonly PaymentEvent[]) => OutgoingRecord[];
 }
 
 /** What a submitted event gets: a decision already made, one on its way, or a clash of ids. */
@@ -135,7 +135,7 @@ export function createScoringQueue(options: ScoringQueueOptions): ScoringQueue {
       decision.latencyMs = Math.round(Number(readyNs - batch[i]!.receivedNs) * MS_PER_NS * 1000) / 1000;
       decisionRecords(decision, events[i]!.account, topics, options.decisionFormat, out);
     }
-    const extra = options.batchRecords?.() ?? [];
+    const extra = options.batchRecords?.(events) ?? [];
     const withCarried = carried.length > 0 ? carried.concat(extra) : extra;
     carried = [];
     for (const record of withCarried) out.push(record);

@@ -30,7 +30,7 @@ export interface ScoringApiOptions {
    * Records to produce with each micro-batch's decisions: the processor's graph links
    * (`ConfiguredStages.batchRecords`), so links observed by API requests are published as the stream's are.
    */
-  batchRecords?: () => OutgoingRecord[];
+  batchRecords?: (events: readonly PaymentEvent[]) => OutgoingRecord[];
 }
 
 export interface ScoringApi {

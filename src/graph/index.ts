@@ -9,13 +9,14 @@ import type { EntityGraphStats } from './entity-graph.ts';
  * The knowledge-graph stage: checks every event of a batch against the graph rules (as the graph was
  * before the event) and then records the event's links.
  *
- * Replication: after `check`, the pipeline publishes `drainOutgoingLinks()` (GraphReplicator.publishLinks, one
- * message per batch); a GraphReplicator feeds other instances' links and all labels into `applyLinks`/`applyLabel`.
+ * Replication: after `check`, each batch publishes `takeOutgoingLinks(its events)` with its decisions; a GraphReplicator feeds other instances' links and all labels into `applyLinks`/`applyLabel`.
  */
 export interface GraphStage {
   check(events: readonly PaymentEvent[], features: readonly FeatureValues[]): Reason[][];
   /** Links recorded by `check` since the last call, in order, to publish on the links topic. */
   drainOutgoingLinks(): readonly LinkRecord[];
+  /** The not yet published links of these events (see GraphStageCore.takeOutgoingLinks). */
+  takeOutgoingLinks(events: readonly PaymentEvent[]): LinkRecord[];
   /** Links replicated from other instances (applied as they arrive). */
   applyLinks(links: readonly LinkRecord[]): void;
   /** A label event; false when a later label of the same entity is already applied. */
@@ -29,6 +30,7 @@ export function createGraphStage(options: GraphStageOptions): GraphStage {
   return {
     check: core.check,
     drainOutgoingLinks: core.drainOutgoingLinks,
+    takeOutgoingLinks: core.takeOutgoingLinks,
     applyLinks: core.applyLinks,
     applyLabel: core.applyLabel,
     stats: core.stats,
@@ -41,6 +43,7 @@ export function createNoGraphStage(): GraphStage {
   return {
     check: (events) => events.map(() => []),
     drainOutgoingLinks: () => [],
+    takeOutgoingLinks: () => [],
     applyLinks: () => {},
     applyLabel: () => false,
     stats: () => ({ nodes: 0, edges: 0, labels: 0, refusedEdges: 0, prunedEdges: 0, staleLinks: 0 }),

@@ -33,6 +33,12 @@ export interface GraphStageCore {
   check(events: readonly PaymentEvent[], features: readonly FeatureValues[]): Reason[][];
   /** Links recorded by `check` since the last call, to publish on the links topic (PaymentEvents are LinkRecords). */
   drainOutgoingLinks(): readonly LinkRecord[];
+  /**
+   * The links `check` recorded for these events and not yet taken: a batch publishes its own events' links with its
+   * decisions, before its offsets are committed. Links of a batch that is never produced (abandoned on a rebalance)
+   * stay queued for its redelivery, up to the recent-ids bound.
+   */
+  takeOutgoingLinks(events: readonly PaymentEvent[]): LinkRecord[];
   /** Links replicated from other instances. */
   applyLinks(links: readonly LinkRecord[]): void;
   /** A label from the labels topic; returns false when a later label of the entity is already applied. */
@@ -60,7 +66,8 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
     recent.add(id);
     return true;
   };
-  let outgoing: PaymentEvent[] = [];
+  // insertion-ordered: the oldest unclaimed links are dropped first when the bound is reached
+  let outgoing = new Map<string, PaymentEvent>();
   const none: Reason[] = [];
 
   return {
@@ -84,14 +91,28 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
         out[i] = reasons === none ? [] : reasons;
         if (!firstSighting(event.id)) continue;
         graph.recordLink(event);
-        if (queue) outgoing.push(event);
+        if (queue) {
+          outgoing.set(event.id, event);
+          if (outgoing.size > recentSize) outgoing.delete(outgoing.keys().next().value!);
+        }
       }
       return out;
     },
     drainOutgoingLinks() {
-      const drained = outgoing;
-      outgoing = [];
+      const drained = [...outgoing.values()];
+      outgoing = new Map();
       return drained;
+    },
+    takeOutgoingLinks(events) {
+      const taken: LinkRecord[] = [];
+      if (outgoing.size === 0) return taken;
+      for (const event of events) {
+        const link = outgoing.get(event.id);
+        if (link === undefined) continue;
+        taken.push(link);
+        outgoing.delete(event.id);
+      }
+      return taken;
     },
     applyLinks(links) {
       for (const link of links) graph.recordLink(link);

@@ -11,7 +11,7 @@ export interface BatchProcessorDeps {
   scorer: Scorer;
   producer: RecordProducer;
   /** Records produced with each batch's decisions, before its offsets are committed (e.g. graph links). */
-  batchRecords?: () => OutgoingRecord[];
+  batchRecords?: (events: readonly PaymentEvent[]) => OutgoingRecord[];
   topics: SinkTopics;
   decisionFormat: DecisionFormat;
   limits: DecodeLimits;
@@ -87,7 +87,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): (batch: Incoming
     await batch.heartbeat();
     const encodeStart = process.hrtime.bigint();
     for (let i = 0; i < decisions.length; i++) decisionRecords(decisions[i]!, events[i]!.account, deps.topics, deps.decisionFormat, out);
-    if (deps.batchRecords !== undefined) for (const record of deps.batchRecords()) out.push(record);
+    if (deps.batchRecords !== undefined) for (const record of deps.batchRecords(events)) out.push(record);
     await untilDone('kafka', () => deps.producer.send(out), retryHooks(batch, 'kafka'), deps.retryBaseMs, deps.retryMaxMs);
     const produced = process.hrtime.bigint();
     metrics.stageSeconds.observe({ stage: 'sinks' }, Number(produced - encodeStart) * SECONDS_PER_NS);

@@ -1,3 +1,4 @@
+import type { PaymentEvent } from '../ingest/event.ts';
 import type { Config } from '../config/index.ts';
 import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type OutgoingRecord, type RecordProducer } from '../ingest/index.ts';
 import type { FeatureStage } from '../features/index.ts';
@@ -35,7 +36,7 @@ export interface Processor {
   /** The scoring path of this processor, shared with the sync API. */
   readonly scorer: Scorer;
   /** Records to produce with any batch of decisions (graph links), for the sync API. */
-  batchRecords(): OutgoingRecord[];
+  batchRecords(events: readonly PaymentEvent[]): OutgoingRecord[];
 }
 
 export function createProcessor(options: ProcessorOptions): Processor {
@@ -62,7 +63,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
   return {
     metrics,
     scorer,
-    batchRecords: () => configured.batchRecords(),
+    batchRecords: (events) => configured.batchRecords(events),
     notReadyReason,
     async start() {
       const created = await ensureTopics(

@@ -1,3 +1,4 @@
+import type { PaymentEvent } from '../ingest/event.ts';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import type { OutgoingRecord } from '../ingest/index.ts';
@@ -107,7 +108,8 @@ function eventRules(config: Config): RuleSet {
 export interface ConfiguredStages {
   stages: ProcessorStages;
   /** Records to produce with a batch's decisions (the graph links this instance observed). */
-  batchRecords(): OutgoingRecord[];
+  /** Records to produce with a batch's decisions: the graph links of its events. */
+  batchRecords(events: readonly PaymentEvent[]): OutgoingRecord[];
   /** Starts background parts (the graph replica); resolves once they run. */
   start(): Promise<void>;
   notReadyReason(): string | undefined;
@@ -150,8 +152,8 @@ export function configuredStages(config: Config, kafka: Kafka, log: Logger, over
   });
   return {
     stages: { features, graph, rules },
-    batchRecords() {
-      const links = graph.drainOutgoingLinks();
+    batchRecords(events) {
+      const links = graph.takeOutgoingLinks(events);
       if (links.length === 0) return [];
       const out: OutgoingRecord[] = [];
       for (let i = 0; i < links.length; i += LINKS_PER_MESSAGE) {
