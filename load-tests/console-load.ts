@@ -97,7 +97,7 @@ async function runPhase(kafka: Kafka, topic: string, port: number, server: Child
     })),
   );
   await new Promise((r) => setTimeout(r, 500)); // backlogs delivered
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   measuring = true;
   const cpu0 = cpuTicks(server.pid!);
@@ -111,7 +111,7 @@ async function runPhase(kafka: Kafka, topic: string, port: number, server: Child
       const now = Date.now();
       const messages = Array.from({ length: n }, (_, k) => ({ key: `acc-${(produced + k) % 997}`, value: alertJson(produced + k, now), headers: { 'content-type': 'application/json' } }));
       produced += n;
-      await producer.send({ topic, acks: 1, messages });
+      await producer.send({ topic, acks: -1, messages });
     }
     await new Promise((r) => setTimeout(r, tickMs));
   }

@@ -103,7 +103,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
     },
   });
 
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const stream = new SyntheticStream({ seed: Date.now() % 1_000_000, customers: 50_000, terminals: 10_000, fraudRate: 0.004 });
   let produced = 0;
@@ -129,7 +129,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
       }
       produced += due;
       inFlight++;
-      producer.send({ topic: topics.payments, acks: 1, messages }).then(
+      producer.send({ topic: topics.payments, acks: -1, messages }).then(
         () => inFlight--,
         (error: Error) => {
           inFlight--;

@@ -232,12 +232,12 @@ test('each batch takes only its own events’ links; a batch never produced keep
   const b = [pay({ id: 'b1', account: 'B', device: 'D', ts: T0 + 2 })];
   c.check(a, [{}, {}]);
   c.check(b, [{}]);
-  assert.deepEqual(c.takeOutgoingLinks(b).map((l) => l.id), ['b1'], 'b does not publish a’s links');
+  assert.deepEqual(c.takeOutgoingLinks(b).map((l) => (l as PaymentEvent).id), ['b1'], 'b does not publish a’s links');
   // a was abandoned (rebalance): its redelivery is judged again, not recorded again, and its links are still there
   c.check(a, [{}, {}]);
-  assert.deepEqual(c.takeOutgoingLinks(a).map((l) => l.id), ['a1', 'a2']);
+  assert.deepEqual(c.takeOutgoingLinks(a).map((l) => (l as PaymentEvent).id), ['a1', 'a2']);
   assert.deepEqual(c.takeOutgoingLinks(a), [], 'taken once');
   const many = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].map((id, i) => pay({ id, account: 'M', ts: T0 + 10 + i }));
   c.check(many, many.map(() => ({})));
-  assert.deepEqual(c.takeOutgoingLinks(many).map((l) => l.id), ['m3', 'm4', 'm5', 'm6'], 'oldest unclaimed dropped past the bound');
+  assert.deepEqual(c.takeOutgoingLinks(many).map((l) => (l as PaymentEvent).id), ['m3', 'm4', 'm5', 'm6'], 'oldest unclaimed dropped past the bound');
 });
