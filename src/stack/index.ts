@@ -39,6 +39,20 @@ export async function stackDown(log: (line: string) => void = () => {}, layout =
   log((await stopProcess(redisProcess(layout))) ? 'redis-server stopped' : 'redis-server was not running');
 }
 
+/**
+ * Starts just the Kafka broker of `layout` (the same broker `stack up` runs), e.g. a private broker that a fault
+ * test may stop and restart on its state dir without touching the shared stack.
+ */
+export async function startKafkaBroker(layout: StackLayout, log: (line: string) => void = () => {}): Promise<'started' | 'already running'> {
+  mkdirSync(layout.stateDir, { recursive: true });
+  return startKafka(layout, log);
+}
+
+/** Stops the Kafka broker of `layout`: SIGTERM (a clean shutdown) or SIGKILL (a crash); its data dir stays. */
+export async function stopKafkaBroker(layout: StackLayout, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<boolean> {
+  return stopProcess(kafkaProcess(layout), 60_000, signal);
+}
+
 export async function stackStatus(layout = stackLayout()): Promise<StackStatus> {
   const kafkaPid = runningPid(kafkaProcess(layout));
   const redisPid = runningPid(redisProcess(layout));
