@@ -28,7 +28,7 @@ async function freePortPair(): Promise<number> {
   throw new Error('no two adjacent free ports found');
 }
 
-function listenOnce(port: number): Promise<number> {
+export function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
