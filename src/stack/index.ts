@@ -5,7 +5,7 @@ import { commandExists, runningPid, stopProcess } from './process-control.ts';
 import { brokerAnswers, kafkaProcess, startKafka } from './kafka-server.ts';
 import { redisAnswers, redisProcess, startRedis } from './redis-server.ts';
 
-export { stackLayout, KAFKA_VERSION, type StackLayout };
+export { stackLayout, KAFKA_VERSION, brokerAnswers, type StackLayout };
 
 const PREREQUISITES: ReadonlyArray<readonly [string, string]> = [
   ['java', 'install a Java 17+ runtime, e.g. `apt-get install -y openjdk-17-jre-headless`'],
