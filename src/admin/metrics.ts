@@ -40,6 +40,8 @@ export interface Metrics {
   ruleReloads: Counter<'result'>;
   rulesInfo: Gauge<'version'>;
   ready: Gauge;
+  /** `vigil_ready` is read from `probe` at scrape time (the same answer as /readyz), once the processor gives one. */
+  watchReady(probe: () => boolean): void;
   /** Narrow, prom-client-free doors for the stages (features, graph, rules, console): see feeds.ts. */
   feeds: MetricFeeds;
   /** Counts a batch's decisions (outcomes, rule hits) and their latencies; per batch, no per-event labels. */
@@ -91,7 +93,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const consoleDroppedFrames = new Counter({ name: 'vigil_console_dropped_frames_total', help: 'Console frames dropped because a client was too slow (backpressure).', registers });
   const ruleReloads = new Counter({ name: 'vigil_rule_reloads_total', help: 'Rule-set reloads, by result (success, failure).', labelNames: ['result'], registers });
   const rulesInfo = new Gauge({ name: 'vigil_rules_info', help: 'Always 1; the label carries the version of the rule set in use.', labelNames: ['version'], registers });
-  const ready = new Gauge({ name: 'vigil_ready', help: '1 when the processor consumes and its dependencies answer.', registers });
+  let readyProbe: (() => boolean) | undefined;
+  const ready = new Gauge({
+    name: 'vigil_ready',
+    help: '1 when the processor consumes and its dependencies answer.',
+    registers,
+    collect() {
+      if (readyProbe !== undefined) this.set(readyProbe() ? 1 : 0);
+    },
+  });
 
   for (const outcome of OUTCOMES) events.inc({ outcome }, 0);
   for (const code of DEAD_LETTER_CODES) deadLetters.inc({ code }, 0);
@@ -133,6 +143,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     ruleReloads,
     rulesInfo,
     ready,
+    watchReady(probe) {
+      readyProbe = probe;
+    },
     feeds,
     recordDecisions(decisions, fromIngestSeconds, producedAtMs) {
       if (decisions.length === 0) return;

@@ -60,6 +60,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
     return configured.notReadyReason();
   };
 
+  metrics.watchReady(() => notReadyReason() === undefined);
   return {
     metrics,
     scorer,

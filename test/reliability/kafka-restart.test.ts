@@ -72,8 +72,10 @@ test('the Kafka broker stopped (SIGTERM, then SIGKILL) for 15 s each under load:
     await broker.stop(signal);
     progress('broker stopped');
     await sleep(Math.max(0, stopAt + OUTAGE_MS - Date.now()));
-    await broker.start();
-    const outage: Outage = { signal, committed, stopAt, backAt: Date.now() };
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    assert.match(metrics, /^vigil_ready 0$/m, `vigil_ready is 0 while the broker is down (${signal})`);
+    const backAt = await broker.start();
+    const outage: Outage = { signal, committed, stopAt, backAt };
     outages.push(outage);
     progress('broker back');
     assert.ok(await readiness.waitReady(120_000), `ready again after the ${signal} restart (last: ${readiness.samples.at(-1)?.text})`);
@@ -144,7 +146,7 @@ test('the Kafka broker stopped (SIGTERM, then SIGKILL) for 15 s each under load:
     for (let n = 0; n < due; n++) caughtUp = Math.max(caughtUp, firstDecidedAt.get(`kr-${n}`)!);
     const firstNotReady = readiness.samples.find((s) => s.at >= o.stopAt && !s.ready);
     t.diagnostic(
-      `${o.signal}: broker down ${((o.backAt - o.stopAt) / 1000).toFixed(1)} s (stop + ${OUTAGE_MS / 1000} s + restart); not ready after ${firstNotReady ? ((firstNotReady.at - o.stopAt) / 1000).toFixed(1) : '?'} s; ` +
+      `${o.signal}: broker down ${((o.backAt - o.stopAt) / 1000).toFixed(1)} s (stop + ${OUTAGE_MS / 1000} s + restart until it answers); not ready after ${firstNotReady ? ((firstNotReady.at - o.stopAt) / 1000).toFixed(1) : '?'} s; ` +
         `every event due by the restart (${due}) decided ${((caughtUp - o.backAt) / 1000).toFixed(1)} s after the broker was back`,
     );
   }

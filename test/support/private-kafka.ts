@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { stackLayout, startKafkaBroker, stopKafkaBroker, type StackLayout } from '../../src/stack/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { brokerAnswers, stackLayout, startKafkaBroker, stopKafkaBroker, type StackLayout } from '../../src/stack/index.ts';
 import { uniqueName } from './env.ts';
 
 /** A Kafka broker of one test's own, which the test may stop and restart without touching the shared stack. */
@@ -13,8 +14,8 @@ export interface PrivateKafka {
   client(): Kafka;
   /** SIGTERM = clean shutdown, SIGKILL = crash; the data dir stays for `start`. */
   stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Starts the broker on its data dir; resolves once it answers metadata requests. */
-  start(): Promise<void>;
+  /** Starts the broker on its data dir; resolves once it serves consumer groups, with the time it first answered metadata requests. */
+  start(): Promise<number>;
   /** Stops the broker and deletes its data dir. */
   destroy(): Promise<void>;
 }
@@ -53,7 +54,23 @@ export async function startPrivateKafka(): Promise<PrivateKafka> {
       await stopKafkaBroker(layout, signal);
     },
     async start() {
-      await startKafkaBroker(layout);
+      let answeredAt: number | undefined;
+      let starting = true;
+      // `startKafkaBroker` also warms up a consumer group, which may take a while after a crash: the broker is back
+      // (for clients that retry) from its first metadata answer
+      const probe = (async () => {
+        while (starting && answeredAt === undefined) {
+          if (await brokerAnswers(kafkaPort)) answeredAt = Date.now();
+          else await sleep(100);
+        }
+      })();
+      try {
+        await startKafkaBroker(layout);
+      } finally {
+        starting = false;
+        await probe;
+      }
+      return answeredAt ?? Date.now();
     },
     async destroy() {
       await stopKafkaBroker(layout, 'SIGKILL');
