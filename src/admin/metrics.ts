@@ -44,6 +44,8 @@ export interface Metrics {
   liveListEntries: Gauge<'list'>;
   listChanges: Counter<'result'>;
   ready: Gauge;
+  /** `vigil_ready` is read from `probe` at scrape time (the same answer as /readyz), once the processor gives one. */
+  watchReady(probe: () => boolean): void;
   /** Narrow, prom-client-free doors for the stages (features, graph, rules, console): see feeds.ts. */
   feeds: MetricFeeds;
   /** Counts a batch's decisions (outcomes, rule hits) and their latencies; per batch, no per-event labels. */
@@ -107,7 +109,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
   const listChanges = new Counter({ name: 'vigil_list_changes_total', help: 'Messages of the lists topic applied to the live lists, or rejected as malformed, by result.', labelNames: ['result'], registers });
-  const ready = new Gauge({ name: 'vigil_ready', help: '1 when the processor consumes and its dependencies answer.', registers });
+  let readyProbe: (() => boolean) | undefined;
+  const ready = new Gauge({
+    name: 'vigil_ready',
+    help: '1 when the processor consumes and its dependencies answer.',
+    registers,
+    collect() {
+      if (readyProbe !== undefined) this.set(readyProbe() ? 1 : 0);
+    },
+  });
 
   for (const outcome of OUTCOMES) events.inc({ outcome }, 0);
   for (const code of DEAD_LETTER_CODES) deadLetters.inc({ code }, 0);
@@ -152,6 +162,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     liveListEntries,
     listChanges,
     ready,
+    watchReady(probe) {
+      readyProbe = probe;
+    },
     feeds,
     recordDecisions(decisions, fromIngestSeconds, producedAtMs) {
       if (decisions.length === 0) return;

@@ -65,6 +65,7 @@ const SCHEMA = {
   featuresLatenessMs: ['VIGIL_FEATURES_LATENESS', '5m', duration],
   featuresDedupRetentionMs: ['VIGIL_FEATURES_DEDUP_RETENTION', '0s', duration],
   featuresTimeoutMs: ['VIGIL_FEATURES_TIMEOUT_MS', '5000', integer(100, 120_000)],
+  featuresMinReplicas: ['VIGIL_FEATURES_MIN_REPLICAS', '0', integer(0, 16)],
   featuresKeyPrefix: ['VIGIL_FEATURES_KEY_PREFIX', 'vigil:', text],
   graphRulesDir: ['VIGIL_GRAPH_RULES', `${PACKAGE_ROOT}graph-rules`, text],
   graphHorizon: ['VIGIL_GRAPH_HORIZON', '30d', duration],

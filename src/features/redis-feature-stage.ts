@@ -34,6 +34,13 @@ export interface RedisFeatureStageOptions {
    * each other on the server, so the last one of a big batch must not time out while Redis is merely busy.
    */
   commandTimeoutMs?: number;
+  /**
+   * Features are returned only once every write of the batch has reached this many replicas of its master (WAIT
+   * after the scripts, in the same pipeline); fewer is a retriable REDIS_UNAVAILABLE, and the retry is deduplicated by
+   * event id. With 1 on a cluster with replicas, a failover cannot lose a count that a decision was made with; while a
+   * master has no replica, its entities wait. Default 0: replication stays asynchronous (see docs/features.md).
+   */
+  minReplicas?: number;
   /** Told the duration of every pipeline round trip (for the Redis round-trip metric). */
   onRoundTrip?: (seconds: number) => void;
 }
@@ -85,11 +92,23 @@ const FLAG_STALE = 8;
 /** By the script's status code: 0 in order, 1 late within the lateness, 2 clamped, 3 stale, 4 duplicate. */
 const STATUS_FLAGS: readonly number[] = [0, FLAG_WITHIN, FLAG_BEYOND, FLAG_STALE, FLAG_DUPLICATE];
 
+function assertReplicated(reply: [Error | null, unknown] | undefined, minReplicas: number): void {
+  const [error, acknowledged] = reply ?? [new Error('missing WAIT reply'), 0];
+  if (error) throw error;
+  if (typeof acknowledged !== 'number' || acknowledged < minReplicas) {
+    throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `feature writes reached ${String(acknowledged)} of ${minReplicas} required Redis replicas`);
+  }
+}
+
 /** The velocity stage on Redis or a Redis Cluster: one pipelined script call per entity, one pipeline per node. */
 export function createRedisFeatureStage(options: RedisFeatureStageOptions): RedisFeatureStage {
   const latenessMs = options.latenessMs ?? 300_000;
   const keyPrefix = options.keyPrefix ?? 'vigil:';
   const timeoutMs = options.timeoutMs ?? 5000;
+  const minReplicas = options.minReplicas ?? 0;
+  if (!Number.isSafeInteger(minReplicas) || minReplicas < 0) throw new ConfigError('features.minReplicas', 'must be a non-negative integer');
+  // WAIT blocks for at most this long, so a missing replica fails the batch well within the stage's own deadline
+  const replicaWaitMs = Math.max(50, Math.floor(timeoutMs / 4));
   if (!Number.isSafeInteger(latenessMs) || latenessMs < 0) throw new ConfigError('features.latenessMs', 'must be a non-negative integer');
   if (/[{}]/.test(keyPrefix)) throw new ConfigError('features.keyPrefix', 'must not contain { or } (they make the cluster hash tag)');
   const longest = Math.max(0, ...options.specs.features.map((spec) => spec.windowMs));
@@ -148,10 +167,12 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
           }
           script.queue(pipeline, keys, argv);
         }
+        if (minReplicas > 0) pipeline.wait(minReplicas, replicaWaitMs);
         const sent = process.hrtime.bigint();
         const results = await pipeline.exec();
         options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
         if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
+        if (minReplicas > 0) assertReplicated(results[calls.length], minReplicas);
         return { calls, results };
       }),
     );

@@ -47,6 +47,11 @@ export interface BatchConsumer {
   stop(): Promise<void>;
   /** True once the consumer has joined its group and been assigned partitions (or waits for some). */
   isConsuming(): boolean;
+  /**
+   * False when no broker has answered any of the consumer's requests (fetches every 100 ms, heartbeats) for a while:
+   * the broker is gone even though kafkajs still counts the group membership as alive.
+   */
+  brokerReachable(): boolean;
 }
 
 export interface TopicSpec {
@@ -189,6 +194,15 @@ export interface ConsumerOptions {
   onRebalance?: () => void;
 }
 
+/** True while some broker answered one of the consumer's requests within the last `timeoutMs`. */
+function trackBrokerContact(consumer: Consumer, timeoutMs: number): { reachable(): boolean } {
+  let lastAnswer = Date.now();
+  consumer.on(consumer.events.REQUEST, () => {
+    lastAnswer = Date.now();
+  });
+  return { reachable: () => Date.now() - lastAnswer <= timeoutMs };
+}
+
 /** True from the group join until a crash or stop; `onJoin` is told of every (re)join. */
 function trackMembership(consumer: Consumer, onJoin?: () => void): { isMember(): boolean } {
   let member = false;
@@ -217,6 +231,9 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
   });
   let stopping = false;
   const membership = trackMembership(consumer, options.onRebalance);
+  // Fetches return every 100 ms and heartbeats go out every session/10 even while a batch waits on Redis: half a
+  // session without an answer means the broker is gone, well before kafkajs gives up and crashes the consumer.
+  const contact = trackBrokerContact(consumer, Math.max(3000, options.sessionTimeoutMs / 2));
   return {
     async start(handler) {
       await consumer.connect();
@@ -249,6 +266,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
       await consumer.disconnect();
     },
     isConsuming: membership.isMember,
+    brokerReachable: contact.reachable,
   };
 }
 
@@ -298,6 +316,7 @@ export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): 
   });
   let stopping = false;
   const membership = trackMembership(consumer);
+  const contact = trackBrokerContact(consumer, 15_000);
   return {
     async start(handler) {
       const offsets = await fetchOffsetsWithRetry(kafka, options.topic);
@@ -329,5 +348,6 @@ export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): 
       await consumer.disconnect();
     },
     isConsuming: membership.isMember,
+    brokerReachable: contact.reachable,
   };
 }

@@ -55,11 +55,13 @@ export function createProcessor(options: ProcessorOptions): Processor {
 
   const notReadyReason = (): string | undefined => {
     if (!started || consumer === undefined) return 'starting';
+    if (!consumer.brokerReachable()) return 'kafka unavailable (no broker answers)';
     if (!consumer.isConsuming()) return 'not consuming (no group membership)';
     if (unhealthy.size > 0) return `${[...unhealthy].join(', ')} unavailable`;
     return configured.notReadyReason();
   };
 
+  metrics.watchReady(() => notReadyReason() === undefined);
   return {
     metrics,
     scorer,

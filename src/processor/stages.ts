@@ -22,6 +22,7 @@ function redisFeatures(config: Config, metrics?: Metrics): RedisFeatureStage {
     latenessMs: config.featuresLatenessMs,
     dedupRetentionMs: config.featuresDedupRetentionMs,
     timeoutMs: config.featuresTimeoutMs,
+    minReplicas: config.featuresMinReplicas,
     keyPrefix: config.featuresKeyPrefix,
   });
 }

@@ -5,7 +5,7 @@ import { commandExists, runningPid, stopProcess } from './process-control.ts';
 import { brokerAnswers, kafkaProcess, startKafka } from './kafka-server.ts';
 import { redisAnswers, redisProcess, startRedis } from './redis-server.ts';
 
-export { stackLayout, KAFKA_VERSION, type StackLayout };
+export { stackLayout, KAFKA_VERSION, brokerAnswers, type StackLayout };
 
 const PREREQUISITES: ReadonlyArray<readonly [string, string]> = [
   ['java', 'install a Java 17+ runtime, e.g. `apt-get install -y openjdk-17-jre-headless`'],
@@ -37,6 +37,20 @@ export async function stackUp(log: (line: string) => void = () => {}, layout = s
 export async function stackDown(log: (line: string) => void = () => {}, layout = stackLayout()): Promise<void> {
   log((await stopProcess(kafkaProcess(layout))) ? 'kafka stopped' : 'kafka was not running');
   log((await stopProcess(redisProcess(layout))) ? 'redis-server stopped' : 'redis-server was not running');
+}
+
+/**
+ * Starts just the Kafka broker of `layout` (the same broker `stack up` runs), e.g. a private broker that a fault
+ * test may stop and restart on its state dir without touching the shared stack.
+ */
+export async function startKafkaBroker(layout: StackLayout, log: (line: string) => void = () => {}): Promise<'started' | 'already running'> {
+  mkdirSync(layout.stateDir, { recursive: true });
+  return startKafka(layout, log);
+}
+
+/** Stops the Kafka broker of `layout`: SIGTERM (a clean shutdown) or SIGKILL (a crash); its data dir stays. */
+export async function stopKafkaBroker(layout: StackLayout, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<boolean> {
+  return stopProcess(kafkaProcess(layout), 60_000, signal);
 }
 
 export async function stackStatus(layout = stackLayout()): Promise<StackStatus> {

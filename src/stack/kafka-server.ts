@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { StackError } from '../errors.ts';
 import { ErrorCodes } from '../errors.ts';
@@ -70,6 +71,14 @@ function java(args: string[], libs: string, layout: StackLayout) {
   return spawnSync('java', ['-cp', `${libs}/*`, `-Dlog4j2.configurationFile=${join(layout.projectRoot, 'scripts', 'kafka', 'log4j2.yaml')}`, ...args], { encoding: 'utf8' });
 }
 
+/** A random KRaft cluster id (16 bytes, base64url); never one starting with '-', which the storage tool reads as an option. */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export async function brokerAnswers(port: number): Promise<boolean> {
   if (!(await portOpen(port))) return false;
   const kafka = new Kafka({ clientId: 'vigil-stack-probe', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 });
@@ -98,7 +107,7 @@ export async function startKafka(layout: StackLayout, log: (line: string) => voi
   const properties = writeServerProperties(layout);
   const dataDir = join(layout.stateDir, 'kafka', 'data');
   if (!existsSync(join(dataDir, 'meta.properties'))) {
-    const format = java(['kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', properties], libs, layout);
+    const format = java(['kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', properties], libs, layout);
     if (format.status !== 0) throw new StackError(ErrorCodes.STACK_START_FAILED, `formatting Kafka storage failed: ${format.stderr || format.stdout}`);
   }
   const heap = process.env.VIGIL_STACK_KAFKA_HEAP ?? '1g';
@@ -121,20 +130,38 @@ export async function startKafka(layout: StackLayout, log: (line: string) => voi
 async function warmUp(port: number, log: (line: string) => void): Promise<void> {
   const kafka = new Kafka({ clientId: 'vigil-stack-warmup', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } });
   const admin = kafka.admin();
-  // A group of its own each time: rejoining an old one waits out the session of a member that left uncleanly.
-  const consumer = kafka.consumer({ groupId: `vigil-stack-warmup-${Date.now().toString(36)}`, maxWaitTimeInMs: 100 });
   const topic = 'vigil.stack.warmup';
   try {
     await admin.connect();
     if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({ eachMessage: async () => {} });
-    // Bounded: a warm-up that cannot finish must not hang `up`; the broker answers, clients retry on their own.
-    if (!(await within(joined, WARM_UP_MS))) log(`kafka: a first consumer group did not join within ${WARM_UP_MS / 1000} s; continuing`);
+    for (let attempt = 1; ; attempt++) {
+      // A group of its own each time: rejoining an old one waits out the session of a member that left uncleanly.
+      // No restart of its own: a crash racing the disconnect below (a restarted broker's coordinator still loading)
+      // would otherwise leave a consumer that reconnects forever once the broker is gone, keeping its process alive.
+      const consumer = kafka.consumer({
+        groupId: `vigil-stack-warmup-${Date.now().toString(36)}`,
+        maxWaitTimeInMs: 100,
+        retry: { retries: 20, initialRetryTime: 200, restartOnFailure: async () => false },
+      });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topic, fromBeginning: true });
+        const joined = new Promise<void>((resolve, reject) => {
+          consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+          consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+        });
+        await consumer.run({ eachMessage: async () => {} });
+        // Bounded: a warm-up that cannot finish must not hang `up`; the broker answers, clients retry on their own.
+        if (!(await within(joined, WARM_UP_MS))) log(`kafka: a first consumer group did not join within ${WARM_UP_MS / 1000} s; continuing`);
+        return;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await sleep(500);
+      } finally {
+        await within(consumer.disconnect().catch(() => {}), 10_000);
+      }
+    }
   } finally {
-    await within(consumer.disconnect().catch(() => {}), 10_000);
     await within(admin.disconnect().catch(() => {}), 10_000);
   }
 }

@@ -23,9 +23,10 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-export function stackLayout(): StackLayout {
+/** The layout from the environment (VIGIL_STACK_*), with `overrides` on top (e.g. a private broker's port and state dir). */
+export function stackLayout(overrides: Partial<StackLayout> = {}): StackLayout {
   const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const kafkaPort = portFromEnv('VIGIL_STACK_KAFKA_PORT', 9092);
+  const kafkaPort = overrides.kafkaPort ?? portFromEnv('VIGIL_STACK_KAFKA_PORT', 9092);
   return {
     projectRoot,
     stateDir: resolve(process.env.VIGIL_STACK_DIR ?? join(projectRoot, '.vigil', 'stack')),
@@ -33,5 +34,6 @@ export function stackLayout(): StackLayout {
     kafkaPort,
     kafkaControllerPort: portFromEnv('VIGIL_STACK_KAFKA_CONTROLLER_PORT', kafkaPort + 1),
     redisPort: portFromEnv('VIGIL_STACK_REDIS_PORT', 6390),
+    ...overrides,
   };
 }

@@ -36,13 +36,14 @@ export function startDetached(proc: ManagedProcess, command: string, args: strin
   return child.pid;
 }
 
-export async function stopProcess(proc: ManagedProcess, graceMs = 20_000): Promise<boolean> {
+/** Sends `signal` (SIGTERM by default, then SIGKILL after `graceMs`) and waits until the process is gone. */
+export async function stopProcess(proc: ManagedProcess, graceMs = 20_000, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<boolean> {
   const pid = runningPid(proc);
   if (pid === undefined) {
     rmSync(proc.pidFile, { force: true });
     return false;
   }
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && runningPid(proc) !== undefined) await sleep(100);
   if (runningPid(proc) !== undefined) process.kill(pid, 'SIGKILL');

@@ -21,6 +21,8 @@ export interface RedisClusterHandle {
   readonly ports: readonly number[];
   /** Kills one node (SIGKILL), e.g. to test failover. */
   killNode(port: number): Promise<void>;
+  /** Starts a killed node again on its port and cluster config file: it rejoins (as a replica once failed over). */
+  restartNode(port: number): Promise<void>;
   /** Stops every node and deletes the data directory. */
   stop(): Promise<void>;
 }
@@ -48,13 +50,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     children.clear();
     await rm(dir, { recursive: true, force: true });
   };
+  const startNode = (port: number) => {
+    const args = ['--port', String(port), '--bind', HOST, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+      '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0', '--dir', dir, '--save', '', '--appendonly', 'no',
+      '--logfile', `redis-${port}.log`];
+    children.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
+  };
   try {
-    for (const port of ports) {
-      const args = ['--port', String(port), '--bind', HOST, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', '2000', '--repl-diskless-sync-delay', '0', '--dir', dir, '--save', '', '--appendonly', 'no',
-        '--logfile', `redis-${port}.log`];
-      children.set(port, spawn('redis-server', args, { stdio: 'ignore' }));
-    }
+    for (const port of ports) startNode(port);
     for (const port of ports) await waitFor(() => cli(port, 'ping') === 'PONG', deadline, `node ${port} did not answer PING`);
     const nodes = ports.map((port) => `${HOST}:${port}`);
     const create = spawnSync('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'], { encoding: 'utf8' });
@@ -81,6 +84,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       if (child === undefined) return;
       children.delete(port);
       await killChild(child, 'SIGKILL');
+    },
+    async restartNode(port) {
+      if (children.has(port)) return;
+      startNode(port);
+      await waitFor(() => cli(port, 'ping') === 'PONG', Date.now() + 30_000, `node ${port} did not answer PING after its restart`);
     },
     stop,
   };

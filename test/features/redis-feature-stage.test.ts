@@ -85,6 +85,23 @@ describe('Redis feature stage', () => {
     assert.equal(s.stats().duplicates, 2);
   });
 
+  it('with minReplicas, returns features only once the writes reached that many replicas, else a retriable REDIS_UNAVAILABLE; the retry counts each event once', async () => {
+    const replicas = Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? 0);
+    const keyPrefix = `${prefix}${n++}:`;
+    const strict = createRedisFeatureStage({ redis: client, specs: SPECS, latenessMs: 20_000, keyPrefix, minReplicas: replicas + 1, timeoutMs: 1000 });
+    await assert.rejects(strict.compute([event('w1', 0, 100), event('w2', 1000, 100)]), (error: unknown) => {
+      assert.ok(error instanceof DependencyUnavailableError, String(error));
+      assert.equal(error.code, ErrorCodes.REDIS_UNAVAILABLE);
+      assert.equal(isRetriable(error), true);
+      assert.match(error.message, new RegExp(`reached ${replicas} of ${replicas + 1} required Redis replicas`));
+      return true;
+    });
+    const met = createRedisFeatureStage({ redis: client, specs: SPECS, latenessMs: 20_000, keyPrefix, minReplicas: replicas });
+    const features = await met.compute([event('w1', 0, 100), event('w2', 1000, 100), event('w3', 2000, 100)]);
+    assert.deepEqual(features.map((f) => f['card.count.1m']), [1, 2, 3]);
+    assert.equal(met.stats().duplicates, 2, 'the events of the refused attempt were counted then, and only then');
+  });
+
   it('counts a late event in its own bucket within the lateness, clamps it beyond, ignores it beyond the retention', async () => {
     const s = stage(20_000);
     const base = 7_200_000; // 2 h after T0, so that T0 is older than lateness + the 1 h retention

@@ -9,6 +9,8 @@ export interface ReadMessage {
   key: string | null;
   value: Buffer;
   headers: Record<string, string>;
+  /** The record's timestamp (producer create time), epoch ms. */
+  timestamp: number;
 }
 
 /** A plain kafkajs client, independent of Vigil's own seam: it plays the payment switch and the reader. */
@@ -64,7 +66,7 @@ export async function collect(kafka: Kafka, topics: string[], done: (messages: R
       const timer = setTimeout(resolve, timeoutMs);
       void consumer.run({
         eachMessage: async ({ topic, partition, message }) => {
-          messages.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers: headersOf(message.headers) });
+          messages.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value ?? Buffer.alloc(0), headers: headersOf(message.headers), timestamp: Number(message.timestamp) });
           if (!finished && done(messages)) {
             finished = true;
             clearTimeout(timer);
@@ -78,4 +80,14 @@ export async function collect(kafka: Kafka, topics: string[], done: (messages: R
     await consumer.disconnect();
   }
   return messages;
+}
+
+/** A `collect` predicate: true once `count` distinct JSON decisions (by eventId) were read; incremental, so linear. */
+export function distinctDecisions(count: number): (messages: ReadMessage[]) => boolean {
+  const ids = new Set<string>();
+  let read = 0;
+  return (messages) => {
+    for (; read < messages.length; read++) ids.add((JSON.parse(messages[read]!.value.toString()) as { eventId: string }).eventId);
+    return ids.size >= count;
+  };
 }
