@@ -32,8 +32,12 @@ try {
   // The reliability scenarios load the whole machine (crashes, 100k messages): they run after the rest, one at a time.
   const heavy = files.filter((f) => f.includes('/test/reliability/'));
   const light = files.filter((f) => !heavy.includes(f));
+  // A hung test fails after 10 minutes instead of holding CI; a client library's lingering socket after a file's
+  // tests are done does not keep its process (and the run) alive.
   const run = (list, concurrency) =>
-    list.length === 0 ? 0 : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list], { cwd: projectRoot, stdio: 'inherit' }).status ?? 1);
+    list.length === 0
+      ? 0
+      : (spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-timeout=600000', `--test-concurrency=${concurrency}`, ...list], { cwd: projectRoot, stdio: 'inherit' }).status ?? 1);
   const lightStatus = run(light, process.env.VIGIL_TEST_CONCURRENCY ?? '3');
   const heavyStatus = run(heavy, '1');
   status = lightStatus || heavyStatus;
