@@ -74,6 +74,55 @@ test('hot reload under load: file changes swap the set atomically, no event is d
   assert.ok(versions.size >= 2, 'the load saw several sets');
 });
 
+test('reload under load with broken rule files: each broken set is refused and every decision comes from a whole valid set', async (t) => {
+  const dir = await tempRules(t, { 'r.yaml': taggedRules('a') });
+  const results: ReloadResult[] = [];
+  const engine = await createRuleEngine({ dir, watch: true, debounceMs: 20, onReload: (r) => results.push(r) });
+  t.after(() => engine.close());
+  const seen = new Map<string, string>();
+  let decided = 0;
+  let stop = false;
+  const load = (async () => {
+    while (!stop) {
+      const snapshot = engine.current();
+      for (let i = 0; i < 200; i++) {
+        const v = snapshot.evaluate(event({ id: `e${decided}`, amount: 100 }), {}, []);
+        const tags = new Set(v.reasons.map((r) => r.rule.split('.')[0]));
+        assert.equal(tags.size, 1, `verdict mixes sets: ${[...tags].join(',')}`);
+        assert.equal(v.reasons.length, 20, 'a verdict from a partial set');
+        seen.set(v.rulesVersion, [...tags][0]!);
+        decided++;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  const broken = [
+    'rules:\n  - id: x.r0\n    when: amount >\n    score: 1\n', // an expression cut short (a half-written file)
+    'rules: [\n', // not YAML
+    taggedRules('x').replace('when: amount > 7', 'when: amount + 7'), // a condition that is not true/false
+    taggedRules('x').replace('x.r3', 'x.r2'), // two rules with one id
+  ];
+  let good = 'a';
+  for (const [i, text] of broken.entries()) {
+    const refused = waitFor(engine, (r) => !r.ok);
+    await writeAtomic(join(dir, 'r.yaml'), text);
+    const r = await refused;
+    assert.ok(!r.ok && r.problems.length > 0, `broken file ${i} refused with its problems`);
+    assert.equal(engine.current().rules[0]!.id, `${good}.r0`, 'the running set keeps serving');
+    const before = decided;
+    while (decided < before + 400) await new Promise((r) => setTimeout(r, 5));
+    good = String.fromCharCode('b'.charCodeAt(0) + i);
+    const reloaded = waitFor(engine, (r) => r.ok && r.changed);
+    await writeAtomic(join(dir, 'r.yaml'), taggedRules(good));
+    await reloaded;
+  }
+  stop = true;
+  await load;
+  assert.equal(results.filter((r) => !r.ok).length, broken.length);
+  assert.deepEqual([...new Set(seen.values())].filter((tag) => tag === 'x'), [], 'no decision from a broken set');
+  assert.ok(new Set(seen.values()).size >= 3, 'the load saw several valid sets');
+});
+
 test('an invalid set is rejected with its problems while the running set keeps serving', async (t) => {
   const dir = await tempRules(t, { 'r.yaml': taggedRules('a', 2) });
   const results: ReloadResult[] = [];
