@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { StackError, ErrorCodes } from '../errors.ts';
 import type { StackLayout } from './paths.ts';
-import { portOpen, runningPid, startDetached, waitFor, type ManagedProcess } from './process-control.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { portOpen, runningPid, startDetached, type ManagedProcess } from './process-control.ts';
 
 export function redisProcess(layout: StackLayout): ManagedProcess {
   return { pidFile: join(layout.stateDir, 'redis.pid'), // redis-server rewrites its process title once started
@@ -11,24 +12,32 @@ export function redisProcess(layout: StackLayout): ManagedProcess {
 }
 
 /** Sends PING over a raw socket, so the probe needs no client library state. */
-export function redisAnswers(port: number): Promise<boolean> {
+export async function redisAnswers(port: number): Promise<boolean> {
+  return (await redisState(port)) === 'ready';
+}
+
+/** `loading`: the server answers but is still reading its AOF (a big data folder takes a while). */
+function redisState(port: number): Promise<'ready' | 'loading' | 'down'> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
-    const done = (ok: boolean) => {
+    const done = (state: 'ready' | 'loading' | 'down') => {
       socket.destroy();
-      resolve(ok);
+      resolve(state);
     };
-    socket.setTimeout(1000, () => done(false));
+    socket.setTimeout(1000, () => done('down'));
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-    socket.once('error', () => done(false));
+    socket.once('data', (data) => {
+      const reply = data.toString();
+      done(reply.startsWith('+PONG') ? 'ready' : reply.startsWith('-LOADING') ? 'loading' : 'down');
+    });
+    socket.once('error', () => done('down'));
   });
 }
 
 export async function startRedis(layout: StackLayout): Promise<'started' | 'already running'> {
   const proc = redisProcess(layout);
   if (runningPid(proc) !== undefined) {
-    await waitFor('redis-server', () => redisAnswers(layout.redisPort), 10_000, () => runningPid(proc) !== undefined);
+    await waitForRedis(layout.redisPort, 10_000, () => runningPid(proc) !== undefined);
     return 'already running';
   }
   if (await portOpen(layout.redisPort)) {
@@ -42,6 +51,22 @@ export async function startRedis(layout: StackLayout): Promise<'started' | 'alre
     ['--bind', '127.0.0.1', '--port', String(layout.redisPort), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--daemonize', 'no', '--protected-mode', 'yes'],
     join(layout.stateDir, 'redis.log'),
   );
-  await waitFor('redis-server', () => redisAnswers(layout.redisPort), 15_000, () => runningPid(proc) !== undefined);
+  await waitForRedis(layout.redisPort, 15_000, () => runningPid(proc) !== undefined);
   return 'started';
+}
+
+/** Loading a large AOF may take minutes: while the server says LOADING it is given up to this long. */
+const LOADING_LIMIT_MS = 10 * 60_000;
+
+async function waitForRedis(port: number, timeoutMs: number, isAlive: () => boolean): Promise<void> {
+  const started = Date.now();
+  let deadline = started + timeoutMs;
+  for (;;) {
+    const state = await redisState(port);
+    if (state === 'ready') return;
+    if (state === 'loading') deadline = started + LOADING_LIMIT_MS;
+    if (!isAlive()) throw new Error('redis-server exited during start-up');
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer within ${Math.round((deadline - started) / 1000)}s${state === 'loading' ? ' (still loading its data)' : ''}`);
+    await sleep(200);
+  }
 }
