@@ -2,9 +2,9 @@ import type { PaymentEvent } from '../ingest/event.ts';
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import type { OutgoingRecord } from '../ingest/index.ts';
-import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureStage, type RedisFeatureStage } from '../features/index.ts';
+import { createRedisFeatureStage, loadFeatureSpecsSync, type FeatureSpecs, type FeatureStage, type RedisFeatureStage } from '../features/index.ts';
 import { GraphReplicator, createGraphStage, createKafkaReplicationLog, encodeLinkBatch, loadGraphRules, replicaId } from '../graph/index.ts';
-import { createEventRuleEngine, createRuleEngine, followRulesUpdates, type ReloadableRuleEngine, type RuleEngine, type RuleSet } from '../rules/index.ts';
+import { createEventRuleEngine, createRuleEngine, followRulesUpdates, type KnownFeatures, type ReloadableRuleEngine, type RuleEngine, type RuleSet } from '../rules/index.ts';
 import { createBatchConsumer, type BatchConsumer } from '../ingest/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../admin/index.ts';
@@ -13,12 +13,12 @@ import { liveListsSource } from './live-lists.ts';
 
 const LINKS_PER_MESSAGE = 500;
 
-function redisFeatures(config: Config, metrics?: Metrics): RedisFeatureStage {
+function redisFeatures(config: Config, specs: FeatureSpecs, metrics?: Metrics): RedisFeatureStage {
   const feed = metrics?.feeds.redis;
   return createRedisFeatureStage({
     ...(feed ? { onRoundTrip: (seconds: number) => feed.roundTrip('features', seconds) } : {}),
     redis: config.redisUrl,
-    specs: loadFeatureSpecsSync(config.featuresFile),
+    specs,
     latenessMs: config.featuresLatenessMs,
     dedupRetentionMs: config.featuresDedupRetentionMs,
     timeoutMs: config.featuresTimeoutMs,
@@ -48,7 +48,7 @@ function redisHealth(stage: FeatureStage | RedisFeatureStage): { start(): void; 
  * loaded in start(), hot-reloaded from its files and from the rules-updates topic, deciding with the
  * analysts' live allow / block lists (the lists topic) consulted too.
  */
-function dataRules(config: Config, kafka: Kafka, log: Logger, metrics: Metrics | undefined, instance: string) {
+function dataRules(config: Config, kafka: Kafka, log: Logger, metrics: Metrics | undefined, instance: string, knownFeatures: KnownFeatures | undefined) {
   const rulesLog = log.child('rules');
   let engine: ReloadableRuleEngine | undefined;
   let updates: BatchConsumer | undefined;
@@ -72,6 +72,7 @@ function dataRules(config: Config, kafka: Kafka, log: Logger, metrics: Metrics |
         engine = await createRuleEngine({
           dir: config.rulesDir,
           watch: config.rulesWatch,
+          ...(knownFeatures ? { knownFeatures } : {}),
           onReload(result) {
             if (result.ok) {
               if (result.changed) rulesLog.info('rule set reloaded', { origin: result.origin, version: result.version, previous: result.previousVersion });
@@ -121,10 +122,13 @@ export interface ConfiguredStages {
 
 /** Builds what `overrides` does not give (tests and tools pass their own stages). */
 export function configuredStages(config: Config, kafka: Kafka, log: Logger, overrides: Partial<ProcessorStages> = {}, metrics?: Metrics): ConfiguredStages {
-  const features = overrides.features ?? redisFeatures(config, metrics);
+  // With the Redis stage the rule engine knows which features exist; a stage given by a test or tool may compute others.
+  const specs = overrides.features === undefined ? loadFeatureSpecsSync(config.featuresFile) : undefined;
+  const features = overrides.features ?? redisFeatures(config, specs!, metrics);
+  const knownFeatures = specs && { names: new Set(specs.features.map((f) => f.name)), source: specs.source };
   const redis = redisHealth(features);
   const instance = replicaId(config.instanceId);
-  const ruleEngine = overrides.rules === undefined ? dataRules(config, kafka, log, metrics, instance) : undefined;
+  const ruleEngine = overrides.rules === undefined ? dataRules(config, kafka, log, metrics, instance, knownFeatures) : undefined;
   const rules = overrides.rules ?? ruleEngine!.rules;
   if (overrides.graph !== undefined) {
     return {

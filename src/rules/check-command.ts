@@ -1,4 +1,7 @@
-import { compileRuleSources, readRuleSources } from './loader.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadFeatureSpecsSync } from '../features/index.ts';
+import { compileRuleSources, readRuleSources, type KnownFeatures } from './loader.ts';
 
 /**
  * `vigil rules check DIR`: validates a rule set and prints every problem as `file:line:col: message`.
@@ -18,13 +21,25 @@ export async function rulesCheckCommand(argv: readonly string[], out: (line: str
     out(`${dir}: cannot read the rule set: ${(err as Error).message}`);
     return 1;
   }
-  const { ruleSet, problems } = compileRuleSources(sources);
+  // The feature specs beside the rules (the shipped layout) say which feature names exist.
+  const specsFile = join(dir, 'features.yaml');
+  let known: KnownFeatures | undefined;
+  if (existsSync(specsFile)) {
+    try {
+      const specs = loadFeatureSpecsSync(specsFile);
+      known = { names: new Set(specs.features.map((f) => f.name)), source: specs.source };
+    } catch (err) {
+      out(`${specsFile}: ${(err as Error).message}`);
+      return 1;
+    }
+  }
+  const { ruleSet, problems } = compileRuleSources(sources, known);
   for (const p of problems) out(`${dir.replace(/\/$/, '')}/${p.file}:${p.line}:${p.col}: ${p.message}`);
   if (!ruleSet) {
     out(`${problems.length} problem${problems.length === 1 ? '' : 's'}; the rule set is rejected`);
     return 1;
   }
   const shadow = ruleSet.rules.filter((r) => r.shadow).length;
-  out(`ok: ${ruleSet.version} — ${ruleSet.rules.length} rules (${shadow} shadow), ${ruleSet.lists.length} lists, review >= ${ruleSet.settings.reviewThreshold}, block >= ${ruleSet.settings.blockThreshold}`);
+  out(`ok: ${ruleSet.version} — ${ruleSet.rules.length} rules (${shadow} shadow), ${ruleSet.lists.length} lists, review >= ${ruleSet.settings.reviewThreshold}, block >= ${ruleSet.settings.blockThreshold}${known ? `; features checked against ${known.source}` : ''}`);
   return 0;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RulesInvalidError, type RuleProblem } from '../errors.ts';
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { FeatureValues, Reason } from './decision.ts';
-import { compileRuleSources, readRuleSources } from './loader.ts';
+import { compileRuleSources, readRuleSources, type KnownFeatures } from './loader.ts';
 import type { RuleSet, Verdict } from './rule-set.ts';
 
 export type ReloadOrigin = 'start' | 'file' | 'topic' | 'manual';
@@ -20,6 +20,8 @@ export interface RuleEngineOptions {
   /** Quiet period after the last file change before reloading (an editor writes in several steps). Default 150 ms. */
   debounceMs?: number;
   onReload?: (result: ReloadResult) => void;
+  /** The features the feature stage computes: a set reading any other feature is refused (see compileRuleSources). */
+  knownFeatures?: KnownFeatures;
 }
 
 /** The decision stage: turns an event, its features and its graph hits into a verdict. */
@@ -50,7 +52,7 @@ export interface ReloadableRuleEngine extends RuleEngine {
 
 /** Loads the rule set in `options.dir` (throws RulesInvalidError if it is invalid) and serves it, hot-reloading it. */
 export async function createRuleEngine(options: RuleEngineOptions): Promise<ReloadableRuleEngine> {
-  const initial = compileRuleSources(await readRuleSources(options.dir));
+  const initial = compileRuleSources(await readRuleSources(options.dir), options.knownFeatures);
   if (!initial.ruleSet) throw new RulesInvalidError(initial.problems);
   let active: RuleSet = initial.ruleSet;
   const listeners = new Set<(r: ReloadResult) => void>();
@@ -61,7 +63,7 @@ export async function createRuleEngine(options: RuleEngineOptions): Promise<Relo
   };
 
   const applySources = (sources: ReadonlyMap<string, string>, origin: ReloadOrigin = 'topic'): ReloadResult => {
-    const { ruleSet, problems } = compileRuleSources(sources);
+    const { ruleSet, problems } = compileRuleSources(sources, options.knownFeatures);
     if (!ruleSet) return emit({ ok: false, origin, problems, keptVersion: active.version });
     const previousVersion = active.version;
     const changed = ruleSet.version !== previousVersion;

@@ -4,7 +4,7 @@ export type { RuleEngine, ReloadableRuleEngine, RuleEngineOptions, ReloadResult,
 export { createRuleEngine, encodeRulesUpdate, decodeRulesUpdate } from './engine.ts';
 export type { Verdict, CompiledRule, EntityList, RuleSettings } from './rule-set.ts';
 export { RuleSet } from './rule-set.ts';
-export { loadRuleSet, readRuleSources, compileRuleSources, type CheckResult } from './loader.ts';
+export { loadRuleSet, readRuleSources, compileRuleSources, type CheckResult, type KnownFeatures } from './loader.ts';
 export { rulesCheckCommand } from './check-command.ts';
 export { parseExpression, ExpressionError } from './parser.ts';
 export { compileExpression } from './compile.ts';

@@ -40,8 +40,18 @@ export interface CheckResult {
   problems: RuleProblem[];
 }
 
-/** Validates and compiles a rule set from its files; never throws on bad content, returns every problem. */
-export function compileRuleSources(sources: ReadonlyMap<string, string>): CheckResult {
+export interface KnownFeatures {
+  /** Every feature name the feature stage computes: a rule reading another name could never fire. */
+  names: ReadonlySet<string>;
+  /** Where they are defined, for messages (e.g. rules/features.yaml). */
+  source: string;
+}
+
+/**
+ * Validates and compiles a rule set from its files; never throws on bad content, returns every problem.
+ * With `known`, a condition or score reading a feature the feature specs do not define is a problem.
+ */
+export function compileRuleSources(sources: ReadonlyMap<string, string>, known?: KnownFeatures): CheckResult {
   const problems: RuleProblem[] = [];
   const readNames = new Set<string>();
   const settingsText = sources.get(SETTINGS_FILE);
@@ -62,7 +72,7 @@ export function compileRuleSources(sources: ReadonlyMap<string, string>): CheckR
     const rulesNode = getNode(top, 'rules');
     if (rulesNode !== undefined) {
       if (!isSeq(rulesNode)) src.problem(rulesNode, "'rules' must be a list");
-      else for (const item of rulesNode.items) readRule(src, item as YamlNode, rules, seen, readNames);
+      else for (const item of rulesNode.items) readRule(src, item as YamlNode, rules, seen, readNames, known);
     }
     const listsNode = getNode(top, 'lists');
     if (listsNode !== undefined) {
@@ -141,7 +151,7 @@ function readSettings(src: YamlSource): RuleSettings | undefined {
 }
 
 /** Reads one rule; the names its expressions read are added to `names`. */
-function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Map<string, string>, names: Set<string>): void {
+function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Map<string, string>, names: Set<string>, known?: KnownFeatures): void {
   if (!isMap(item)) { src.problem(item, 'a rule must be a mapping with id, when and score'); return; }
   checkKeys(src, item, ['id', 'description', 'when', 'score', 'detail', 'shadow'], 'a rule');
   const id = scalarString(src, item, 'id', true);
@@ -162,7 +172,7 @@ function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Ma
   if (whenNode === undefined || scoreNode === undefined) return;
 
   const whenText = scalarText(whenNode);
-  const when = whenText === undefined ? src.problem(whenNode, 'when must be a text condition') : compileAt<boolean>(src, whenNode, whenText, 'bool', names);
+  const when = whenText === undefined ? src.problem(whenNode, 'when must be a text condition') : compileAt<boolean>(src, whenNode, whenText, 'bool', names, known);
   const scoreText = scalarText(scoreNode);
   let score: CompiledRule['score'] | undefined;
   if (isScalar(scoreNode) && typeof scoreNode.value === 'number') {
@@ -170,7 +180,7 @@ function readRule(src: YamlSource, item: YamlNode, out: CompiledRule[], seen: Ma
     if (!(s >= 0 && s <= 100)) src.problem(scoreNode, `score ${s} is out of range 0-100`);
     score = () => s;
   } else if (scoreText === undefined) src.problem(scoreNode, 'score must be a number or an expression');
-  else score = compileAt<number>(src, scoreNode, scoreText, 'number', names);
+  else score = compileAt<number>(src, scoreNode, scoreText, 'number', names, known);
   let detail: CompiledRule['detail'] = () => `rule ${id} hit`;
   if (detailNode !== undefined) {
     const text = scalarText(detailNode);
@@ -229,10 +239,18 @@ function readList(src: YamlSource, item: YamlNode, sources: ReadonlyMap<string, 
   if (ok) out.push({ id, action: action as 'allow' | 'block', field: field as ListField, values });
 }
 
-function compileAt<T extends number | boolean>(src: YamlSource, node: YamlNode, text: string, type: 'bool' | 'number', names: Set<string>) {
+function compileAt<T extends number | boolean>(src: YamlSource, node: YamlNode, text: string, type: 'bool' | 'number', names: Set<string>, known?: KnownFeatures) {
   try {
     const tree = parseExpression(text, type);
-    refsOf(tree, names);
+    const read = new Set<string>();
+    refsOf(tree, read);
+    for (const name of read) {
+      names.add(name);
+      if (known !== undefined && refKind(name) === 'feature' && !known.names.has(name)) {
+        src.problem(node, `unknown feature '${name}': ${known.source} does not define it, so this rule could never read a value (defined: ${[...known.names].slice(0, 12).join(', ')}${known.names.size > 12 ? ', …' : ''})`);
+        return undefined;
+      }
+    }
     return compileExpression<T>(tree);
   } catch (err) {
     if (!(err instanceof ExpressionError)) throw err;

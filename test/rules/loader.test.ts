@@ -80,3 +80,27 @@ test('loadRuleSet throws a RulesInvalidError carrying the problems; `rules check
   assert.equal(await rulesCheckCommand(['rules'], (l) => ok.push(l)), 0);
   assert.match(ok[0]!, /^ok: default-/);
 });
+
+test('with the feature specs known, a rule reading an undefined feature is refused at its position; `rules check` uses DIR/features.yaml', async (t) => {
+  const files = new Map(Object.entries({
+    'settings.yaml': SETTINGS,
+    'r.yaml': 'rules:\n  - id: r.typo\n    when: card.cnt.1h > 5\n    score: 10\n  - id: r.fine\n    when: card.count.1h > 5\n    score: min(50, card.sum_amount.1h / 100)\n',
+  }));
+  assert.ok(compileRuleSources(files).ruleSet, 'without specs nothing is known to be missing');
+  const known = { names: new Set(['card.count.1h', 'card.sum_amount.1h']), source: 'features.yaml' };
+  const { ruleSet, problems } = compileRuleSources(files, known);
+  assert.equal(ruleSet, undefined);
+  assert.deepEqual(problems.map((p) => [p.file, p.line, p.col]), [['r.yaml', 3, 11]]);
+  assert.match(problems[0]!.message, /^unknown feature 'card\.cnt\.1h': features\.yaml does not define it/);
+
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-rules-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (const [name, text] of files) await writeFile(join(dir, name), text);
+  await writeFile(join(dir, 'features.yaml'), 'version: 1\nfeatures:\n  - entity: card\n    aggregates: [count, sum_amount]\n    windows: [1h]\n');
+  const lines: string[] = [];
+  assert.equal(await rulesCheckCommand(['check', dir], (l) => lines.push(l)), 1);
+  assert.match(lines[0]!, /r\.yaml:3:11: unknown feature 'card\.cnt\.1h'/);
+});
