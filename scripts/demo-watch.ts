@@ -1,7 +1,7 @@
 // Prints a one-line summary of decisions every few seconds and the reasons of recent alerts.
 import { loadConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
-import { createKafka } from '../src/ingest/index.ts';
+import { createKafka, ensureTopics } from '../src/ingest/index.ts';
 import type { Decision } from '../src/rules/decision.ts';
 
 const config = loadConfig();
@@ -12,6 +12,8 @@ let latencySum = 0;
 let latencyN = 0;
 const recentAlerts: Decision[] = [];
 
+// The processor creates its topics once it has read the lists topic: the watcher may get here first.
+await ensureTopics(kafka, [{ topic: config.topicDecisions, partitions: config.topicPartitions }]);
 await consumer.connect();
 await consumer.subscribe({ topic: config.topicDecisions, fromBeginning: false });
 await consumer.run({
