@@ -17,7 +17,6 @@ import {
   STAGES,
 } from './labels.ts';
 
-export { OUTCOMES, STAGES, LATENCY_ORIGINS, DEAD_LETTER_CODES, DEPENDENCIES, REDIS_OPERATIONS, REDIS_ERROR_CODES, RELOAD_RESULTS, LIVE_LISTS, LIST_CHANGE_RESULTS, LATENCY_BUCKETS, BATCH_SIZE_BUCKETS } from './labels.ts';
 
 export type { Outcome, Stage } from './labels.ts';
 

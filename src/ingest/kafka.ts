@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Batch, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from 'kafkajs';
 import type { Logger } from '../log.ts';
 import { backoffDelay } from '../retry.ts';
 
@@ -27,6 +27,10 @@ export interface IncomingBatch {
 }
 
 export type BatchHandler = (batch: IncomingBatch) => Promise<void>;
+
+function incomingBatch(batch: Batch, heartbeat: () => Promise<void>, isActive: () => boolean): IncomingBatch {
+  return { topic: batch.topic, partition: batch.partition, messages: batch.messages, highWatermark: batch.highWatermark, heartbeat, isActive };
+}
 
 export interface OutgoingRecord {
   topic: string;
@@ -244,14 +248,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary }) => {
           if (batch.messages.length === 0) return;
-          await handler({
-            topic: batch.topic,
-            partition: batch.partition,
-            messages: batch.messages,
-            highWatermark: batch.highWatermark,
-            heartbeat,
-            isActive: () => isRunning() && !isStale() && !stopping,
-          });
+          await handler(incomingBatch(batch, heartbeat, () => isRunning() && !isStale() && !stopping));
           const last = batch.messages[batch.messages.length - 1]!;
           // Resolving moves the fetch position; without it kafkajs fetches the same batch again.
           resolveOffset(last.offset);
@@ -326,14 +323,7 @@ export function createTailConsumer(kafka: Kafka, options: TailConsumerOptions): 
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0) return;
-          await handler({
-            topic: batch.topic,
-            partition: batch.partition,
-            messages: batch.messages,
-            highWatermark: batch.highWatermark,
-            heartbeat,
-            isActive: () => isRunning() && !isStale() && !stopping,
-          });
+          await handler(incomingBatch(batch, heartbeat, () => isRunning() && !isStale() && !stopping));
         },
       });
       const perPartition = BigInt(Math.ceil(options.tail / Math.max(1, offsets.length)));

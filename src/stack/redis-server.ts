@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { StackError, ErrorCodes } from '../errors.ts';
 import type { StackLayout } from './paths.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { portOpen, runningPid, startDetached, type ManagedProcess } from './process-control.ts';
+import { portOpen, runningPid, startDetached, waitFor, type ManagedProcess } from './process-control.ts';
 
 export function redisProcess(layout: StackLayout): ManagedProcess {
   return { pidFile: join(layout.stateDir, 'redis.pid'), // redis-server rewrites its process title once started
@@ -59,14 +58,6 @@ export async function startRedis(layout: StackLayout): Promise<'started' | 'alre
 const LOADING_LIMIT_MS = 10 * 60_000;
 
 async function waitForRedis(port: number, timeoutMs: number, isAlive: () => boolean): Promise<void> {
-  const started = Date.now();
-  let deadline = started + timeoutMs;
-  for (;;) {
-    const state = await redisState(port);
-    if (state === 'ready') return;
-    if (state === 'loading') deadline = started + LOADING_LIMIT_MS;
-    if (!isAlive()) throw new Error('redis-server exited during start-up');
-    if (Date.now() > deadline) throw new Error(`redis-server did not answer within ${Math.round((deadline - started) / 1000)}s${state === 'loading' ? ' (still loading its data)' : ''}`);
-    await sleep(200);
-  }
+  await waitFor('redis-server', async () => (await redisState(port)) !== 'down', timeoutMs, isAlive);
+  await waitFor('redis-server (loading its data)', () => redisAnswers(port), LOADING_LIMIT_MS, isAlive);
 }

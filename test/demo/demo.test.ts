@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { KAFKA_BROKERS, REDIS_URL, uniqueName } from '../support/env.ts';
 import { deleteTopics, testKafka } from '../support/kafka.ts';
+import { listenOnce } from '../support/private-kafka.ts';
+
+/** A TCP port that was free a moment ago. */
+const freePort = () => listenOnce(0);
 
 const TOPICS = ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'lists', 'audit', 'rules'] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 // The README's first command: on the running stack it must start the processor, the generator and the watcher,
 // print decisions as they come, and stop everything it started on Ctrl-C.

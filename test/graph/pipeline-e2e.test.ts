@@ -6,17 +6,10 @@ import { createKafka } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { collect, produce, testKafka } from '../support/kafka.ts';
 import { startTestProcessor, testConfig, type TestProcessor } from '../support/processor.ts';
+import { until } from '../support/until.ts';
 
 const rules = loadGraphRules(fileURLToPath(new URL('../../graph-rules', import.meta.url)));
 const DAY = 86_400_000;
-
-async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('two processors on different partitions: A labelled fraud on the labels topic, then a new account B paying from A’s device is blocked, naming A', async (t) => {
   const config = testConfig();

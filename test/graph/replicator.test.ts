@@ -11,6 +11,7 @@ import { createKafka } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { createGraphCore } from '../../src/graph/stage.ts';
 import { DAY, T0, pay } from './helpers.ts';
+import { until } from '../support/until.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const run = randomUUID().slice(0, 8);
@@ -29,15 +30,6 @@ function replica(name: string) {
   const rep = new GraphReplicator({ log, target: core, instanceId, linksTopic, labelsTopic, onSkip: (where, reason) => skips.push(`${where}: ${reason}`) });
   open.push(rep);
   return { core, rep, skips, log };
-}
-
-/** Waits for a condition driven by the broker; fails with `what` after 30 s. */
-async function until(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 before(async () => {

@@ -7,6 +7,7 @@ import { freePortPair, startPrivateKafka, type PrivateKafka } from '../support/p
 import { watchReadiness } from '../support/readiness.ts';
 import { startPacedSwitch } from '../support/switch.ts';
 import { killAll, startVigilChild, topicSet, vigilEnv, type VigilChild } from '../support/vigil-child.ts';
+import { until } from '../support/until.ts';
 
 const TOTAL = 24_000;
 const CARDS = 50;
@@ -22,14 +23,6 @@ interface Outage {
   settled?: Map<number, number>;
   stopAt: number;
   backAt: number;
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 test('the Kafka broker stopped (SIGTERM, then SIGKILL) for 15 s each under load: every event decided, duplicates only after the committed offsets, counts exact, /readyz says not ready meanwhile, the processor survives', async (t) => {
@@ -64,7 +57,7 @@ test('the Kafka broker stopped (SIGTERM, then SIGKILL) for 15 s each under load:
 
   const outages: Outage[] = [];
   for (const [signal, share] of [['SIGTERM', 0.2], ['SIGKILL', 0.6]] as const) {
-    await until(`${share * 100}% of the input sent`, () => paymentSwitch.sent() >= TOTAL * share, 180_000);
+    await until(`${share * 100}% of the input sent`, () => paymentSwitch.sent() >= TOTAL * share, 180_000, 200);
     const committed = await committedOffsets(kafka, env.VIGIL_GROUP_ID!, topics.payments);
     assert.ok([...committed.values()].some((o) => o > 0), 'the processor committed something before the fault');
     const stopAt = Date.now();
@@ -84,7 +77,7 @@ test('the Kafka broker stopped (SIGTERM, then SIGKILL) for 15 s each under load:
     await until('the processor to catch up', async () => {
       const offsets = await committedOffsets(kafka, env.VIGIL_GROUP_ID!, topics.payments);
       return [...offsets.values()].reduce((a, b) => a + Math.max(0, b), 0) >= sentNow;
-    }, 120_000);
+    }, 120_000, 200);
     outage.settled = await committedOffsets(kafka, env.VIGIL_GROUP_ID!, topics.payments);
     progress('processor caught up');
   }

@@ -8,6 +8,7 @@ import { watchReadiness } from '../support/readiness.ts';
 import { startPrivateTestCluster, type RedisClusterHandle } from '../support/redis-cluster.ts';
 import { startPacedSwitch } from '../support/switch.ts';
 import { killAll, startVigilChild, topicSet, vigilEnv, type VigilChild } from '../support/vigil-child.ts';
+import { until } from '../support/until.ts';
 
 const TOTAL = 12_000;
 const CARDS = 60;
@@ -28,14 +29,6 @@ function clusterNodes(port: number): { id: string; port: number; master: boolean
       const [id, address, flags, masterId] = line.split(' ');
       return { id: id!, port: Number(address!.split('@')[0]!.split(':')[1]), master: flags!.includes('master'), failed: /fail/.test(flags!), masterId: masterId! };
     });
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 test('a Redis Cluster master killed (-9) under load, its replica promoted, the node back as a replica: every event decided with its features, none lost, every count exact (writes wait for a replica)', async (t) => {
@@ -71,18 +64,18 @@ test('a Redis Cluster master killed (-9) under load, its replica promoted, the n
   const paymentSwitch = startPacedSwitch(kafka, topics.payments, events, PER_SECOND);
   t.after(() => paymentSwitch.stop());
 
-  await until('a third of the input sent', () => paymentSwitch.sent() >= TOTAL / 3, 180_000);
+  await until('a third of the input sent', () => paymentSwitch.sent() >= TOTAL / 3, 180_000, 100);
   const [survivor, ...rest] = cluster.ports;
   const victim = clusterNodes(survivor!).find((n) => n.master && n.port !== survivor)!;
   const replica = clusterNodes(survivor!).find((n) => n.masterId === victim.id)!;
   assert.ok(victim !== undefined && replica !== undefined && rest.length === 5, 'a master with a replica to kill');
   const killAt = Date.now();
   await cluster.killNode(victim.port);
-  await until('the replica to be promoted', () => clusterNodes(replica.port).some((n) => n.port === replica.port && n.master) && /cluster_state:ok/.test(cli(survivor!, 'cluster', 'info')), 60_000);
+  await until('the replica to be promoted', () => clusterNodes(replica.port).some((n) => n.port === replica.port && n.master) && /cluster_state:ok/.test(cli(survivor!, 'cluster', 'info')), 60_000, 100);
   const promotedAt = Date.now();
   await sleep(REJOIN_AFTER_MS);
   await cluster.restartNode(victim.port);
-  await until('the killed node to rejoin as a synced replica', () => /role:slave[\s\S]*master_link_status:up/.test(cli(victim.port, 'info', 'replication')), 60_000);
+  await until('the killed node to rejoin as a synced replica', () => /role:slave[\s\S]*master_link_status:up/.test(cli(victim.port, 'info', 'replication')), 60_000, 100);
   const rejoinedAt = Date.now();
 
   assert.ok(await readiness.waitReady(120_000), `ready again after the failover (last: ${readiness.samples.at(-1)?.text})`);

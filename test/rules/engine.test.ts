@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createRuleEngine, decodeRulesUpdate, encodeRulesUpdate, type ReloadResult } from '../../src/rules/index.ts';
+import { createRuleEngine, decodeRulesUpdate, encodeRulesUpdate, type ReloadableRuleEngine, type ReloadResult } from '../../src/rules/index.ts';
 import { event, SETTINGS } from './helpers.ts';
 
 /** A rule set whose every rule is tagged with `tag`: a verdict mixing two tags would be decided by two sets. */
@@ -31,34 +31,58 @@ function waitFor(engine: { onReload(l: (r: ReloadResult) => void): () => void },
   });
 }
 
-test('hot reload under load: file changes swap the set atomically, no event is decided by a half-loaded set', async (t) => {
-  const dir = await tempRules(t, { 'r.yaml': taggedRules('a') });
-  const engine = await createRuleEngine({ dir, watch: true, debounceMs: 20 });
-  t.after(() => engine.close());
-  const versions = new Map<string, string>();
+/**
+ * Decides batches of 200 events against `engine` until stopped, as the processor does (one snapshot per batch), and
+ * checks that every verdict comes from one whole 20-rule set; `tags` maps each version seen to its set's tag.
+ */
+function decideUnderLoad(engine: ReloadableRuleEngine, hooks: { onVerdict?(tag: string, earlierTagOfVersion: string | undefined): void; betweenBatches?(): void } = {}) {
+  const tags = new Map<string, string>();
   let decided = 0;
   let stop = false;
   const load = (async () => {
     while (!stop) {
-      // a batch: one snapshot, every event of the batch decided by it
       const snapshot = engine.current();
       for (let i = 0; i < 200; i++) {
         const v = snapshot.evaluate(event({ id: `e${decided}`, amount: 100 }), {}, []);
-        const tags = new Set(v.reasons.map((r) => r.rule.split('.')[0]));
-        assert.equal(tags.size, 1, `verdict mixes sets: ${[...tags].join(',')}`);
-        assert.equal(v.reasons.length, 20);
-        const tag = [...tags][0]!;
-        const known = versions.get(v.rulesVersion);
-        if (known) assert.equal(known, tag, 'one version, one rule set');
-        versions.set(v.rulesVersion, tag);
+        const setTags = new Set(v.reasons.map((r) => r.rule.split('.')[0]));
+        assert.equal(setTags.size, 1, `verdict mixes sets: ${[...setTags].join(',')}`);
+        assert.equal(v.reasons.length, 20, 'a verdict from a partial set');
+        const tag = [...setTags][0]!;
+        hooks.onVerdict?.(tag, tags.get(v.rulesVersion));
+        tags.set(v.rulesVersion, tag);
         decided++;
       }
-      // single evaluations between batches go through the engine
-      const v = engine.evaluate(event(), {}, []);
-      assert.equal(v.rulesVersion, engine.version);
+      hooks.betweenBatches?.();
       await new Promise((r) => setImmediate(r));
     }
   })();
+  return {
+    tags,
+    /** Resolves once `n` more events have been decided. */
+    async decideMore(n: number): Promise<void> {
+      const target = decided + n;
+      while (decided < target) await new Promise((r) => setTimeout(r, 5));
+    },
+    async stop(): Promise<void> {
+      stop = true;
+      await load;
+    },
+  };
+}
+
+test('hot reload under load: file changes swap the set atomically, no event is decided by a half-loaded set', async (t) => {
+  const dir = await tempRules(t, { 'r.yaml': taggedRules('a') });
+  const engine = await createRuleEngine({ dir, watch: true, debounceMs: 20 });
+  t.after(() => engine.close());
+  const load = decideUnderLoad(engine, {
+    onVerdict(tag, known) {
+      if (known) assert.equal(known, tag, 'one version, one rule set');
+    },
+    // single evaluations between batches go through the engine
+    betweenBatches() {
+      assert.equal(engine.evaluate(event(), {}, []).rulesVersion, engine.version);
+    },
+  });
   for (const tag of ['b', 'c', 'd']) {
     const reloaded = waitFor(engine, (r) => r.ok && r.changed);
     await writeAtomic(join(dir, 'r.yaml'), taggedRules(tag));
@@ -66,12 +90,10 @@ test('hot reload under load: file changes swap the set atomically, no event is d
     assert.ok(r.ok);
     assert.equal(engine.current().rules[0]!.id, `${tag}.r0`);
   }
-  const after = decided;
-  while (decided < after + 400) await new Promise((r) => setTimeout(r, 5));
-  stop = true;
-  await load;
-  assert.deepEqual([...new Set(versions.values())].sort().at(-1), 'd');
-  assert.ok(versions.size >= 2, 'the load saw several sets');
+  await load.decideMore(400);
+  await load.stop();
+  assert.deepEqual([...new Set(load.tags.values())].sort().at(-1), 'd');
+  assert.ok(load.tags.size >= 2, 'the load saw several sets');
 });
 
 test('reload under load with broken rule files: each broken set is refused and every decision comes from a whole valid set', async (t) => {
@@ -79,23 +101,7 @@ test('reload under load with broken rule files: each broken set is refused and e
   const results: ReloadResult[] = [];
   const engine = await createRuleEngine({ dir, watch: true, debounceMs: 20, onReload: (r) => results.push(r) });
   t.after(() => engine.close());
-  const seen = new Map<string, string>();
-  let decided = 0;
-  let stop = false;
-  const load = (async () => {
-    while (!stop) {
-      const snapshot = engine.current();
-      for (let i = 0; i < 200; i++) {
-        const v = snapshot.evaluate(event({ id: `e${decided}`, amount: 100 }), {}, []);
-        const tags = new Set(v.reasons.map((r) => r.rule.split('.')[0]));
-        assert.equal(tags.size, 1, `verdict mixes sets: ${[...tags].join(',')}`);
-        assert.equal(v.reasons.length, 20, 'a verdict from a partial set');
-        seen.set(v.rulesVersion, [...tags][0]!);
-        decided++;
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-  })();
+  const load = decideUnderLoad(engine);
   const broken = [
     'rules:\n  - id: x.r0\n    when: amount >\n    score: 1\n', // an expression cut short (a half-written file)
     'rules: [\n', // not YAML
@@ -109,18 +115,16 @@ test('reload under load with broken rule files: each broken set is refused and e
     const r = await refused;
     assert.ok(!r.ok && r.problems.length > 0, `broken file ${i} refused with its problems`);
     assert.equal(engine.current().rules[0]!.id, `${good}.r0`, 'the running set keeps serving');
-    const before = decided;
-    while (decided < before + 400) await new Promise((r) => setTimeout(r, 5));
+    await load.decideMore(400);
     good = String.fromCharCode('b'.charCodeAt(0) + i);
     const reloaded = waitFor(engine, (r) => r.ok && r.changed);
     await writeAtomic(join(dir, 'r.yaml'), taggedRules(good));
     await reloaded;
   }
-  stop = true;
-  await load;
+  await load.stop();
   assert.equal(results.filter((r) => !r.ok).length, broken.length);
-  assert.deepEqual([...new Set(seen.values())].filter((tag) => tag === 'x'), [], 'no decision from a broken set');
-  assert.ok(new Set(seen.values()).size >= 3, 'the load saw several valid sets');
+  assert.deepEqual([...new Set(load.tags.values())].filter((tag) => tag === 'x'), [], 'no decision from a broken set');
+  assert.ok(new Set(load.tags.values()).size >= 3, 'the load saw several valid sets');
 });
 
 test('an invalid set is rejected with its problems while the running set keeps serving', async (t) => {

@@ -7,6 +7,7 @@ import { LiveLists, LiveListsFollower, encodeListChange, listChangeKey, type Lis
 import { KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { deleteTopics, produce, testKafka } from '../support/kafka.ts';
 import { event } from './helpers.ts';
+import { until } from '../support/until.ts';
 
 const kafka = createKafka({ brokers: KAFKA_BROKERS, clientId: uniqueName('lists-follower'), logger: createLogger('silent') });
 const topics: string[] = [];
@@ -32,14 +33,6 @@ function follower(topic: string) {
 }
 
 const message = (c: Omit<ListChange, 'by' | 'at' | 'reason'>, at: number) => ({ key: listChangeKey(c.list, c.entity), value: encodeListChange({ ...c, by: 'ana', at, reason: 'test' }) });
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('a fresh follower applies the whole history before it says caught up; garbage is counted and skipped; live changes follow', async () => {
   const topic = await listsTopic();
@@ -71,7 +64,7 @@ test('a fresh follower applies the whole history before it says caught up; garba
   assert.ok(rejected.every((r) => r.startsWith(`${topic}/`) && /@\d+: /.test(r)), 'each rejection names its position');
 
   await produce(testKafka(), topic, [message({ list: 'block', entity: 'card:c-1', op: 'remove' }, 9), message({ list: 'block', entity: 'ip:10.0.0.9', op: 'add' }, 10)]);
-  await until('the live changes', () => f.stats().applied === 8);
+  await until('the live changes', () => f.stats().applied === 8, 60_000);
   assert.equal(lists.addBlockReasons(event({ card: 'c-1' }), []), false);
   assert.equal(lists.addBlockReasons(event({ card: 'none', ip: '10.0.0.9' }), []), true);
 });

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { chromium, firefox, type Browser, type Page } from 'playwright-core';
@@ -45,16 +45,26 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) {
     });
     after(() => browser?.close());
 
-    test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, opens one with its graph and labels an entity fraud', async (t) => {
+    async function startVigilAndConsole(t: TestContext) {
       const vigil = await startTestProcessor();
       t.after(() => vigil.cleanup());
       const c = await startTestConsole({ config: vigil.config });
       t.after(() => c.cleanup());
+      return { vigil, c };
+    }
+
+    async function openPage(t: TestContext) {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       t.after(() => context.close());
       const page = await context.newPage();
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(e.message));
+      return { page, pageErrors };
+    }
+
+    test('an analyst logs in, sees alerts arrive from the broker, filters, pauses, opens one with its graph and labels an entity fraud', async (t) => {
+      const { vigil, c } = await startVigilAndConsole(t);
+      const { page, pageErrors } = await openPage(t);
 
       await page.goto(c.url);
       await page.waitForSelector('#login-form');
@@ -143,16 +153,9 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) {
     });
 
     test('an analyst blocks a card from the console and the card’s next payment is blocked because of it', async (t) => {
-      const vigil = await startTestProcessor();
-      t.after(() => vigil.cleanup());
       // The console publishes to the processor's lists topic (one configuration, as in `vigil run`).
-      const c = await startTestConsole({ config: vigil.config });
-      t.after(() => c.cleanup());
-      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-      t.after(() => context.close());
-      const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on('pageerror', (e) => pageErrors.push(e.message));
+      const { vigil, c } = await startVigilAndConsole(t);
+      const { page, pageErrors } = await openPage(t);
       await logIn(page, c.url, c.users.analyst.user, c.users.analyst.password);
       await page.waitForSelector('#conn[data-state="live"]');
 
@@ -198,15 +201,10 @@ for (const [browserName, launch] of Object.entries(BROWSERS)) {
     });
 
     test('a wrong password sees nothing: no feed, no alert data', async (t) => {
-      const vigil = await startTestProcessor();
-      t.after(() => vigil.cleanup());
-      const c = await startTestConsole({ config: vigil.config });
-      t.after(() => c.cleanup());
+      const { vigil, c } = await startVigilAndConsole(t);
       await produce(kafka, vigil.topics.payments, [payment('secret-1', { currency: 'BRL' })].map((p) => ({ key: p.account, value: JSON.stringify(p) })));
       await collect(kafka, [vigil.topics.alerts], (ms) => ms.length >= 1);
-      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-      t.after(() => context.close());
-      const page = await context.newPage();
+      const { page } = await openPage(t);
       const sockets: string[] = [];
       page.on('websocket', (ws) => sockets.push(ws.url()));
       const bodies: string[] = [];
