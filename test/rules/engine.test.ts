@@ -122,7 +122,9 @@ test('reload under load with broken rule files: each broken set is refused and e
     await reloaded;
   }
   await load.stop();
-  assert.equal(results.filter((r) => !r.ok).length, broken.length);
+  // A file watcher may report one write twice (rename, then change): the same broken file is then refused twice.
+  const refusedSets = new Set(results.flatMap((r) => (r.ok ? [] : [JSON.stringify(r.problems)])));
+  assert.equal(refusedSets.size, broken.length, 'each broken set refused');
   assert.deepEqual([...new Set(load.tags.values())].filter((tag) => tag === 'x'), [], 'no decision from a broken set');
   assert.ok(new Set(load.tags.values()).size >= 3, 'the load saw several valid sets');
 });
