@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FeatureStage } from '../features/index.ts';
+import { labelledPayment } from '../graph/labelled-payment.ts';
+import type { LabelEvent } from '../graph/index.ts';
+import type { FedBackLabel } from './reference-graph.ts';
 import type { LabelledGraphStage } from './run.ts';
 
 /**
@@ -25,8 +28,12 @@ export async function redisFeatureStage(options: { redisUrl: string; specsPath: 
 
 export async function realGraphStage(options: { rulesDir: string; horizonMs: number }): Promise<LabelledGraphStage> {
   const mod = (await import('../graph/index.ts')) as unknown as Record<string, unknown>;
-  const create = mod.createGraphStage as ((o: Record<string, unknown>) => LabelledGraphStage) | undefined;
+  const create = mod.createGraphStage as ((o: Record<string, unknown>) => Omit<LabelledGraphStage, 'applyLabel'> & { applyLabel(l: LabelEvent): boolean }) | undefined;
   const load = mod.loadGraphRules as ((dir: string) => Promise<unknown>) | undefined;
   if (!create || !load) throw new Error('the graph stage (createGraphStage) is not in this build');
-  return create({ rules: await load(options.rulesDir), horizonMs: options.horizonMs, queueOutgoingLinks: false });
+  const stage = create({ rules: await load(options.rulesDir), horizonMs: options.horizonMs, queueOutgoingLinks: false });
+  // the label names its payment, with the card's usual amount from that payment's decision, as a chargeback would
+  const applyLabel = (l: FedBackLabel) =>
+    stage.applyLabel({ entity: l.entity, label: l.label, by: l.by, at: l.at, reason: l.reason, payment: labelledPayment(l.payment, l.paymentFeatures) });
+  return { check: (events, features) => stage.check(events, features), applyLabel, close: () => stage.close() };
 }

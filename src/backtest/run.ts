@@ -99,7 +99,7 @@ export async function runPipeline(o: PipelineRunOptions): Promise<PipelineRunRes
       text += `${r.txId},${v.score}\n`;
       if (r.fraud) {
         for (const entity of r.labelEntities) {
-          pending.push({ entity, label: 'fraud', at: r.event.ts + o.labelDelayMs, by: 'backtest', reason: `dataset fraud label of transaction ${r.txId}`, payment: r.event });
+          pending.push({ entity, label: 'fraud', at: r.event.ts + o.labelDelayMs, by: 'backtest', reason: `dataset fraud label of transaction ${r.txId}`, payment: r.event, paymentFeatures: v.features });
         }
       }
     }

@@ -1,6 +1,6 @@
 import GraphClass from 'graphology';
 import type { AbstractGraph } from 'graphology-types';
-import type { EdgeAttributes, EdgeKind, EntityType, LabelInfo, NodeAttributes } from './entity.ts';
+import type { EdgeAttributes, EdgeKind, EntityType, LabelInfo, LabelledPayment, NodeAttributes } from './entity.ts';
 import { entityTypeOf } from './entity.ts';
 import type { LinkRecord } from './link-codec.ts';
 
@@ -43,6 +43,19 @@ export type EntityGraphStore = AbstractGraph<NodeAttributes, EdgeAttributes>;
 
 const EMPTY: ReadonlySet<string> = new Set();
 
+/** A fraud payment made at a place (terminal or merchant), from a label that named its payment. */
+export interface FraudPayment {
+  /** The labelled entity, e.g. `card:596`. */
+  entity: string;
+  ts: number;
+  amount: number | undefined;
+  usualAmount: number | undefined;
+  /** When it was labelled, and by whom: for reasons. */
+  at: number;
+  by: string;
+  reason: string;
+}
+
 function isFlagging(label: LabelInfo | undefined): boolean {
   return label !== undefined && label.label !== 'legit';
 }
@@ -67,6 +80,8 @@ export class EntityGraph {
   private labelCount = 0;
   /** node → its neighbours labelled fraud or suspect. */
   private readonly flaggedAround = new Map<string, Set<string>>();
+  /** place node (`terminal:T`, `merchant:M`) → fraud payments made there, oldest first, within the horizon. */
+  private readonly fraudPaymentsByPlace = new Map<string, FraudPayment[]>();
   private refused = 0;
   private pruned = 0;
   private stale = 0;
@@ -118,6 +133,43 @@ export class EntityGraph {
       });
     }
     return true;
+  }
+
+  /**
+   * Records a fraud payment named by a label at its terminal and merchant. Independent of the entity's current label:
+   * a later `legit` on the card does not undo that this payment was fraud. A repeat (same entity and time) is ignored.
+   */
+  recordFraudPayment(entity: string, info: LabelInfo, payment: LabelledPayment): void {
+    if (info.label !== 'fraud') return;
+    const places: string[] = [];
+    if (payment.terminal !== undefined) places.push('terminal:' + payment.terminal);
+    if (payment.merchant !== undefined) places.push('merchant:' + payment.merchant);
+    for (const place of places) {
+      let list = this.fraudPaymentsByPlace.get(place);
+      if (list === undefined) this.fraudPaymentsByPlace.set(place, (list = []));
+      if (list.some((f) => f.entity === entity && f.ts === payment.ts)) continue;
+      const record: FraudPayment = { entity, ts: payment.ts, amount: payment.amount, usualAmount: payment.usualAmount, at: info.at, by: info.by, reason: info.reason };
+      let i = list.length;
+      while (i > 0 && list[i - 1]!.ts > payment.ts) i--;
+      list.splice(i, 0, record);
+      this.dropOldFraudPayments(place, list);
+    }
+  }
+
+  /** Fraud payments made at `place` (oldest first), within the horizon. */
+  fraudPaymentsAt(place: string): readonly FraudPayment[] {
+    const list = this.fraudPaymentsByPlace.get(place);
+    if (list === undefined) return [];
+    this.dropOldFraudPayments(place, list);
+    return list;
+  }
+
+  private dropOldFraudPayments(place: string, list: FraudPayment[]): void {
+    const oldest = this.now - this.horizonMs;
+    let n = 0;
+    while (n < list.length && list[n]!.ts < oldest) n++;
+    if (n > 0) list.splice(0, n);
+    if (list.length === 0) this.fraudPaymentsByPlace.delete(place);
   }
 
   /**

@@ -24,6 +24,22 @@ export interface LabelInfo {
   reason: string;
 }
 
+/**
+ * The payment a fraud label was found on (a chargeback names its transaction): where and when the fraud happened.
+ * `usualAmount` is what the payer usually spent then (e.g. the card's 30-day average from the payment's decision);
+ * with it, rules can tell a fraud at an ordinary amount (the place was compromised) from an amount anomaly.
+ */
+export interface LabelledPayment {
+  id?: string;
+  /** Event time of the payment, epoch ms. */
+  ts: number;
+  terminal?: string;
+  merchant?: string;
+  /** Minor units. */
+  amount?: number;
+  usualAmount?: number;
+}
+
 export interface NodeAttributes {
   label?: LabelInfo;
 }

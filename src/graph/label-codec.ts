@@ -1,10 +1,12 @@
-import type { LabelInfo, LabelKind } from './entity.ts';
+import type { LabelInfo, LabelKind, LabelledPayment } from './entity.ts';
 import { LABEL_SET, entityTypeOf } from './entity.ts';
 
-/** A message of the labels topic (JSON): `{ entity, label, by, at, reason }`. */
+/** A message of the labels topic (JSON): `{ entity, label, by, at, reason, payment? }`. */
 export interface LabelEvent extends LabelInfo {
   /** Typed node key, e.g. `account:acc-17`. */
   entity: string;
+  /** The payment the label was found on, when it names one (fraud labels from chargebacks or from an alert). */
+  payment?: LabelledPayment;
 }
 
 export type LabelDecoding = { ok: true; label: LabelEvent } | { ok: false; reason: string };
@@ -13,7 +15,8 @@ const MAX_ENTITY = 300;
 const MAX_TEXT = 1_000;
 
 export function encodeLabel(label: LabelEvent): string {
-  return JSON.stringify({ entity: label.entity, label: label.label, by: label.by, at: label.at, reason: label.reason });
+  const base = { entity: label.entity, label: label.label, by: label.by, at: label.at, reason: label.reason };
+  return JSON.stringify(label.payment === undefined ? base : { ...base, payment: label.payment });
 }
 
 /** Parses and validates one label message; never throws. */
@@ -41,8 +44,38 @@ export function validateLabel(raw: unknown): LabelDecoding {
   if (reason !== undefined && (typeof reason !== 'string' || reason.length > MAX_TEXT)) {
     return { ok: false, reason: `reason must be a string of at most ${MAX_TEXT} characters` };
   }
-  return { ok: true, label: { entity, label: label as LabelKind, by, at, reason: (reason as string | undefined) ?? '' } };
+  const decoded: LabelEvent = { entity, label: label as LabelKind, by, at, reason: (reason as string | undefined) ?? '' };
+  if (o.payment !== undefined) {
+    const payment = validatePayment(o.payment);
+    if (typeof payment === 'string') return { ok: false, reason: `payment.${payment}` };
+    decoded.payment = payment;
+  }
+  return { ok: true, label: decoded };
 }
+
+/** The labelled payment, or the name of its offending field with what is wrong. */
+function validatePayment(raw: unknown): LabelledPayment | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return ' must be an object { ts, terminal?, merchant?, amount?, usualAmount?, id? }';
+  const o = raw as Record<string, unknown>;
+  for (const key of Object.keys(o)) if (!PAYMENT_KEYS.has(key)) return `${key} is not a field of a labelled payment (ts, terminal, merchant, amount, usualAmount, id)`;
+  if (typeof o.ts !== 'number' || !Number.isSafeInteger(o.ts) || o.ts < 0) return `ts must be epoch milliseconds (got ${short(o.ts)})`;
+  const payment: LabelledPayment = { ts: o.ts };
+  for (const key of ['id', 'terminal', 'merchant'] as const) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ENTITY) return `${key} must be a non-empty string of at most ${MAX_ENTITY} characters (got ${short(v)})`;
+    payment[key] = v;
+  }
+  for (const key of ['amount', 'usualAmount'] as const) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${key} must be a number >= 0 in minor units (got ${short(v)})`;
+    payment[key] = v;
+  }
+  return payment;
+}
+
+const PAYMENT_KEYS: ReadonlySet<string> = new Set(['id', 'ts', 'terminal', 'merchant', 'amount', 'usualAmount']);
 
 function short(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);

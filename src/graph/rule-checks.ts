@@ -1,9 +1,9 @@
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { EdgeAttributes, EdgeKind, LabelKind } from './entity.ts';
-import type { EntityGraph } from './entity-graph.ts';
+import type { EntityGraph, FraudPayment } from './entity-graph.ts';
 import { formatDuration } from './duration.ts';
 import { formatLabel, formatPath, type Step } from './path-format.ts';
-import type { CycleParams, FanInParams, LinkedLabelsParams, NearLabelParams, RuleParams, SharedEntityParams } from './rule-types.ts';
+import type { CycleParams, FanInParams, FraudPaymentsParams, LinkedLabelsParams, NearLabelParams, RuleParams, SharedEntityParams } from './rule-types.ts';
 
 export type TemplateVars = Record<string, string | number>;
 
@@ -57,6 +57,7 @@ export class GraphChecks {
   private readonly flaggedScratch = new Map<string, string>();
   private readonly bestHops = new Map<string, number>();
   private readonly bestAt = new Map<string, number>();
+  private readonly fraudScratch = new Map<string, FraudPayment>();
 
   constructor(private readonly graph: EntityGraph) {}
 
@@ -72,6 +73,8 @@ export class GraphChecks {
         return this.cycle(params, ev);
       case 'linked_labels':
         return this.linkedLabels(params, ev);
+      case 'fraud_payments':
+        return this.fraudPayments(params, ev);
     }
   }
 
@@ -290,5 +293,30 @@ export class GraphChecks {
     }
     if (count < p.minCount) return undefined;
     return { payer: ev.payer, anchor, count, window: formatDuration(p.windowMs), paths: paths.join('; ') + (count > MAX_NAMED ? '; …' : '') };
+  }
+
+  /** Distinct labelled entities with a fraud payment at the event's terminal (or merchant) within the window before it. */
+  private fraudPayments(p: FraudPaymentsParams, ev: EventLinks): TemplateVars | undefined {
+    const id = ev.event[p.anchor];
+    if (id === undefined) return undefined;
+    const anchor = p.anchor + ':' + id;
+    const list = this.graph.fraudPaymentsAt(anchor);
+    if (list.length < p.minCount) return undefined;
+    const to = ev.event.ts;
+    const from = to - p.windowMs;
+    const counted = this.fraudScratch;
+    counted.clear();
+    for (const f of list) {
+      if (f.ts <= from || f.ts > to) continue;
+      if (p.ordinaryAmountRatio > 0 && f.amount !== undefined && f.usualAmount !== undefined && f.amount > p.ordinaryAmountRatio * f.usualAmount) continue;
+      counted.set(f.entity, f);
+    }
+    if (counted.size < p.minCount) return undefined;
+    const paths: string[] = [];
+    for (const f of counted.values()) {
+      if (paths.length === MAX_NAMED) break;
+      paths.push(`${anchor} — ${f.entity} (fraud payment on ${new Date(f.ts).toISOString().slice(0, 10)}, by ${f.by}${f.reason === '' ? '' : ': ' + f.reason})`);
+    }
+    return { payer: ev.payer, anchor, count: counted.size, window: formatDuration(p.windowMs), paths: paths.join('; ') + (counted.size > MAX_NAMED ? '; …' : '') };
   }
 }

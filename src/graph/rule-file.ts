@@ -15,6 +15,7 @@ const PARAM_KEYS: Readonly<Record<RuleKind, readonly string[]>> = {
   fan_in: ['minPayers', 'window'],
   cycle: ['maxHops', 'window', 'maxVisited'],
   linked_labels: ['anchor', 'neighbour', 'labels', 'minCount', 'window'],
+  fraud_payments: ['anchor', 'minCount', 'window', 'ordinaryAmountRatio', 'scorePerCount'],
 };
 const ID_PATTERN = /^graph\.[a-z][a-z0-9_]*$/;
 const PLACEHOLDER = /\{([a-zA-Z_]+)\}/g;
@@ -146,6 +147,14 @@ function checkParams(check: Checker, at: Path, kind: RuleKind, p: Record<string,
     }
     return v;
   };
+  const number = (key: string, min: number, max: number, fallback: number): number => {
+    const v = p[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      check.fail([...at, key], `must be a number from ${min} to ${max} (got ${show(v)})`);
+      return fallback;
+    }
+    return v;
+  };
   const window = (required: boolean): number | undefined => {
     const v = p.window;
     if (v === undefined) {
@@ -206,6 +215,18 @@ function checkParams(check: Checker, at: Path, kind: RuleKind, p: Record<string,
         minCount: int('minCount', 1, 100_000),
         windowMs: window(true) ?? 1,
       };
+    case 'fraud_payments': {
+      const anchor = p.anchor;
+      if (anchor !== 'terminal' && anchor !== 'merchant') check.fail([...at, 'anchor'], `must be terminal or merchant (got ${show(anchor)})`);
+      return {
+        kind,
+        anchor: anchor === 'merchant' ? 'merchant' : 'terminal',
+        minCount: int('minCount', 1, 100_000),
+        windowMs: window(true) ?? 1,
+        ordinaryAmountRatio: number('ordinaryAmountRatio', 0, 1_000, 0),
+        scorePerCount: number('scorePerCount', 0, 100, 0),
+      };
+    }
   }
 }
 

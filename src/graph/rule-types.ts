@@ -1,7 +1,7 @@
 import type { EdgeKind, EntityType, LabelKind } from './entity.ts';
 
 /** The rule kinds of the graph-rule language (docs/graph-rules.md). */
-export const RULE_KINDS = ['near_label', 'shared_entity', 'fan_in', 'cycle', 'linked_labels'] as const;
+export const RULE_KINDS = ['near_label', 'shared_entity', 'fan_in', 'cycle', 'linked_labels', 'fraud_payments'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 export interface NearLabelParams {
@@ -49,7 +49,20 @@ export interface LinkedLabelsParams {
   windowMs: number;
 }
 
-export type RuleParams = NearLabelParams | SharedEntityParams | FanInParams | CycleParams | LinkedLabelsParams;
+export interface FraudPaymentsParams {
+  kind: 'fraud_payments';
+  /** The event field whose entity is checked: the place where fraud payments were made. */
+  anchor: 'terminal' | 'merchant';
+  /** Hit when at least this many distinct labelled entities (cards) had a fraud payment there within the window. */
+  minCount: number;
+  windowMs: number;
+  /** Fraud payments above this multiple of their usual amount are not counted (0: all are counted). */
+  ordinaryAmountRatio: number;
+  /** Added to the rule's score per entity counted; the sum is capped at 100. */
+  scorePerCount: number;
+}
+
+export type RuleParams = NearLabelParams | SharedEntityParams | FanInParams | CycleParams | LinkedLabelsParams | FraudPaymentsParams;
 
 export interface GraphRule {
   id: string;
@@ -69,4 +82,5 @@ export const TEMPLATE_VARS: Readonly<Record<RuleKind, readonly string[]>> = {
   fan_in: ['payer', 'count', 'window', 'payers', 'beneficiary'],
   cycle: ['payer', 'path', 'hops', 'window'],
   linked_labels: ['payer', 'anchor', 'count', 'window', 'paths'],
+  fraud_payments: ['payer', 'anchor', 'count', 'window', 'paths'],
 };

@@ -83,7 +83,8 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
             const vars = checks.run(rule.params, ev);
             if (vars === undefined) continue;
             if (reasons === none) reasons = [];
-            const reason: Reason = { rule: rule.id, score: rule.score, detail: fillTemplate(rule.reason, vars) };
+            const score = rule.params.kind === 'fraud_payments' ? Math.min(100, rule.score + rule.params.scorePerCount * Number(vars.count)) : rule.score;
+            const reason: Reason = { rule: rule.id, score, detail: fillTemplate(rule.reason, vars) };
             if (rule.shadow) reason.shadow = true;
             reasons.push(reason);
           }
@@ -118,7 +119,9 @@ export function createGraphCore(options: GraphStageOptions): GraphStageCore & { 
       for (const link of links) graph.recordLink(link);
     },
     applyLabel(label) {
-      return graph.applyLabel(label.entity, { label: label.label, by: label.by, at: label.at, reason: label.reason });
+      const info = { label: label.label, by: label.by, at: label.at, reason: label.reason };
+      if (label.payment !== undefined) graph.recordFraudPayment(label.entity, info, label.payment);
+      return graph.applyLabel(label.entity, info);
     },
     stats: () => graph.stats(),
   };

@@ -1,5 +1,7 @@
 import type { RecordProducer, OutgoingRecord } from '../ingest/index.ts';
 import type { Dataset, DatasetRange } from './datasets/index.ts';
+import { labelledPayment } from '../graph/labelled-payment.ts';
+import type { LabelledPayment } from '../graph/entity.ts';
 
 export interface ReplayOptions {
   dataset: Dataset;
@@ -38,6 +40,8 @@ export interface LabelMessage {
   by: string;
   at: number;
   reason: string;
+  /** The payment the label was found on (docs/events.md): graph rules count fraud payments per terminal. */
+  payment: LabelledPayment;
 }
 
 /**
@@ -90,7 +94,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayProgress> {
     payments++;
     if (rec.fraud && o.labelsTopic !== undefined) {
       for (const entity of rec.labelEntities) {
-        const msg: LabelMessage = { entity, label: 'fraud', by: `replay:${o.dataset.kind}`, at: e.ts + delay, reason: `dataset label of transaction ${rec.txId}` };
+        const msg: LabelMessage = { entity, label: 'fraud', by: `replay:${o.dataset.kind}`, at: e.ts + delay, reason: `dataset label of transaction ${rec.txId}`, payment: labelledPayment(e) };
         pending.push({ due: e.ts + delay, msg: { topic: o.labelsTopic, key: entity, value: JSON.stringify(msg) } });
       }
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from '@msgpack/msgpack';
-import { decodeLabel, decodeLinkBatch, encodeLabel, encodeLinkBatch, type LinkRecord } from '../../src/graph/index.ts';
+import { decodeLabel, decodeLinkBatch, encodeLabel, encodeLinkBatch, validateLabel, type LabelEvent, type LinkRecord } from '../../src/graph/index.ts';
 import { T0, label, pay } from './helpers.ts';
 
 test('link batches round-trip through MessagePack; absent entities stay absent', () => {
@@ -63,4 +63,23 @@ test('bad labels are rejected with a reason naming the field', () => {
   assert.match(reason('{"entity":"account:a","label":"fraud","by":"","at":1}'), /^by must be a non-empty string/);
   assert.match(reason('{"entity":"account:a","label":"fraud","by":"x","at":"2026-11-20"}'), /^at must be epoch milliseconds/);
   assert.match(reason('{"entity":"account:a","label":"fraud","by":"x","at":1,"reason":5}'), /^reason must be a string/);
+});
+
+test('a label may name its payment; a bad payment is refused naming its field', () => {
+  const payment = { id: 'e1', ts: 1_700_000_000_000, terminal: 'T1', merchant: 'M1', amount: 1_250, usualAmount: 1_000 };
+  const good = { entity: 'card:K1', label: 'fraud', by: 'issuer', at: 1_700_600_000_000, reason: 'chargeback', payment };
+  const decoded = decodeLabel(encodeLabel(good as LabelEvent));
+  assert.deepEqual(decoded, { ok: true, label: good });
+  const bad: [unknown, RegExp][] = [
+    ['T1', /^payment\. must be an object/],
+    [{ terminal: 'T1' }, /^payment\.ts must be epoch milliseconds/],
+    [{ ts: 1, amount: -5 }, /^payment\.amount must be a number >= 0/],
+    [{ ts: 1, usualAmount: 'x' }, /^payment\.usualAmount must be a number/],
+    [{ ts: 1, terminal: '' }, /^payment\.terminal must be a non-empty string/],
+    [{ ts: 1, card: 'K1' }, /^payment\.card is not a field of a labelled payment/],
+  ];
+  for (const [p, reason] of bad) {
+    const r = validateLabel({ ...good, payment: p });
+    assert.ok(!r.ok && reason.test(r.reason), `${JSON.stringify(p)}: ${JSON.stringify(r)}`);
+  }
 });

@@ -15,9 +15,9 @@ const only = (id: string): GraphRule[] => {
 const core = (rules: GraphRule[]) => createGraphCore({ rules, horizonMs: 90 * DAY });
 const checkOne = (c: ReturnType<typeof core>, event: PaymentEvent) => c.check([event], [{}])[0]!;
 
-test('the shipped rules load with their ids; only near_fraud_money is in shadow', () => {
-  assert.deepEqual(shipped.map((r) => r.id).sort(), ['graph.compromised_terminal', 'graph.cycle', 'graph.fan_in_mule', 'graph.near_fraud', 'graph.near_fraud_money', 'graph.shared_entity_flagged']);
-  assert.deepEqual(shipped.filter((r) => r.shadow).map((r) => r.id), ['graph.near_fraud_money']);
+test('the shipped rules load with their ids; compromised_terminal and near_fraud_money are in shadow', () => {
+  assert.deepEqual(shipped.map((r) => r.id).sort(), ['graph.compromised_terminal', 'graph.cycle', 'graph.fan_in_mule', 'graph.near_fraud', 'graph.near_fraud_money', 'graph.shared_entity_flagged', 'graph.terminal_fraud_payments']);
+  assert.deepEqual(shipped.filter((r) => r.shadow).map((r) => r.id).sort(), ['graph.compromised_terminal', 'graph.near_fraud_money']);
 });
 
 test('near_fraud_money (shadow): paying a fraud account within 30 days gives a shadow reason naming it', () => {
@@ -162,6 +162,28 @@ test('compromised_terminal: ≥ 3 fraud-labelled cards on the terminal within 28
   assert.match(r!.detail, /^terminal:T served 3 fraud-labelled cards in 28d: terminal:T — card:K1 \(fraud, by issuer, 2026-11-20: counterfeit\); /);
   assert.deepEqual(checkOne(c, pay({ account: 'p', card: 'N', terminal: 'T', ts: T0 + 29 * DAY })), [], 'outside the window');
   assert.deepEqual(checkOne(c, pay({ account: 'p', card: 'N', terminal: 'OTHER', ts: T0 + DAY })), [], 'another terminal');
+});
+
+test('terminal_fraud_payments: a card’s fraud payment at an ordinary amount flags the terminal for 28 days; 30 + 5 per card', () => {
+  const c = core(only('graph.terminal_fraud_payments'));
+  const fraudAt = (entity: string, ts: number, amount: number, usualAmount?: number, terminal = 'T') =>
+    c.applyLabel({ ...label(entity, 'fraud', ts + 7 * DAY, 'issuer', 'chargeback'), payment: { id: `p-${entity}-${ts}`, ts, terminal, amount, ...(usualAmount === undefined ? {} : { usualAmount }) } });
+  const at = (ts: number, terminal = 'T') => checkOne(c, pay({ account: 'p', card: 'N', terminal, ts }));
+  c.check([pay({ account: 'a', card: 'K1', terminal: 'T', ts: T0 })], [{}]);
+  assert.deepEqual(at(T0 + DAY), [], 'no fraud payment yet');
+  fraudAt('card:K9', T0, 50_000, 5_000); // ten times the card's usual amount: its details were stolen, the terminal says nothing
+  assert.deepEqual(at(T0 + DAY), [], 'an amount anomaly is not counted');
+  fraudAt('card:K1', T0, 5_500, 5_000);
+  assert.deepEqual(at(T0 + DAY), [{ rule: 'graph.terminal_fraud_payments', score: 35, detail: 'terminal:T took fraud payments from 1 cards in 28d: terminal:T — card:K1 (fraud payment on 2026-11-20, by issuer: chargeback)' }]);
+  fraudAt('card:K1', T0, 5_500, 5_000); // the same label delivered again
+  fraudAt('card:K2', T0 + 2 * DAY, 3_000); // no usual amount known: counted
+  assert.equal(at(T0 + 3 * DAY)[0]!.score, 40, 'two cards, the repeated label counted once');
+  assert.deepEqual(at(T0 + DAY - 1 + 28 * DAY).map((r) => r.score), [35], 'K1 left the window, K2 still in it');
+  assert.deepEqual(at(T0 + 31 * DAY), [], 'both outside the 28-day window');
+  assert.deepEqual(at(T0 + 3 * DAY, 'OTHER'), [], 'another terminal');
+  assert.deepEqual(at(T0 - DAY), [], 'a fraud after the payment (a replay of older events) does not count');
+  c.applyLabel(label('card:K1', 'legit', T0 + 9 * DAY));
+  assert.equal(at(T0 + 3 * DAY)[0]!.score, 40, 'a later legit label on the card does not undo that the payment was fraud');
 });
 
 test('a rule marked shadow yields a Reason with shadow: true; several rules can hit one event', () => {

@@ -51,7 +51,7 @@ test('every problem of a file is reported with file:line:col and the field path'
   assert.match(message, /r\.yaml:8:15: rules\[0\]\.params\.window must be a duration like 7d/);
   assert.match(message, /r\.yaml:9:14: rules\[0\]\.params\.bogus is not a cycle parameter/);
   assert.match(message, /r\.yaml:10:9: rules\[1\]\.id must look like graph\.snake_case/);
-  assert.match(message, /r\.yaml:11:11: rules\[1\]\.kind must be one of near_label, shared_entity, fan_in, cycle, linked_labels/);
+  assert.match(message, /r\.yaml:11:11: rules\[1\]\.kind must be one of near_label, shared_entity, fan_in, cycle, linked_labels, fraud_payments/);
 });
 
 test('missing required parameters point at the params map; syntax errors carry a position', () => {
@@ -59,6 +59,15 @@ test('missing required parameters point at the params map; syntax errors carry a
   assert.match(rulesError('rules:\n  - id: [\n'), /^r\.yaml:3:1: syntax error: /);
   assert.match(rulesError('{"rules": {"id": 1}}', 'x.json'), /x\.json:1:1: a rule file is a list of rules/);
   assert.match(rulesError('- id: graph.s\n  kind: shared_entity\n  score: 1\n  reason: x\n  params: { via: [pay], minAccounts: 1, labels: [legit] }\n'), /params\.via must be a non-empty list of edge kinds among card, device, ip[\s\S]*params\.labels must be a non-empty list of fraud, suspect/);
+});
+
+test('fraud_payments: anchor, ratio and per-count score are checked with positions', () => {
+  const message = rulesError('- id: graph.t\n  kind: fraud_payments\n  score: 30\n  reason: "{count} at {anchor}"\n  params: { anchor: card, minCount: 1, window: 28d, ordinaryAmountRatio: -1, scorePerCount: "5" }\n');
+  assert.match(message, /r\.yaml:5:21: \[0\]\.params\.anchor must be terminal or merchant \(got "card"\)/);
+  assert.match(message, /params\.ordinaryAmountRatio must be a number from 0 to 1000 \(got -1\)/);
+  assert.match(message, /params\.scorePerCount must be a number from 0 to 100 \(got "5"\)/);
+  const [rule] = parseGraphRules('- id: graph.t\n  kind: fraud_payments\n  score: 30\n  reason: "{count}"\n  params: { anchor: merchant, minCount: 2, window: 7d }\n', 'r.yaml');
+  assert.deepEqual(rule!.params, { kind: 'fraud_payments', anchor: 'merchant', minCount: 2, windowMs: 7 * 86_400_000, ordinaryAmountRatio: 0, scorePerCount: 0 });
 });
 
 test('duplicate ids are rejected within a file and across the files of a directory', () => {

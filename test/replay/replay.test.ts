@@ -8,6 +8,7 @@ import { createLogger } from '../../src/log.ts';
 import { openDataset, replay } from '../../src/replay/index.ts';
 import { uniqueName, KAFKA_BROKERS } from '../support/env.ts';
 import { collect, createTopics, deleteTopics, testKafka } from '../support/kafka.ts';
+import { validateLabel } from '../../src/graph/index.ts';
 
 const HANDBOOK = '/work/shared/datasets/fraud-handbook';
 
@@ -44,7 +45,9 @@ test('replay streams handbook payments in event-time order to the real broker an
   assert.deepEqual(fraud, { id: 'hb-3527', ts: Date.parse('2018-04-01T10:17:43Z'), type: 'card_auth', amount: 22_541, currency: 'EUR', account: 'cust-3774', card: '3774', terminal: '3059' });
   const labelAt = messages.findIndex((m) => m.headers['content-type'] === undefined);
   const label = JSON.parse(messages[labelAt]!.value.toString());
-  assert.deepEqual(label, { entity: 'card:3774', label: 'fraud', by: 'replay:fraud-handbook', at: fraud.ts + 600_000, reason: 'dataset label of transaction 3527' });
+  assert.deepEqual(label, { entity: 'card:3774', label: 'fraud', by: 'replay:fraud-handbook', at: fraud.ts + 600_000, reason: 'dataset label of transaction 3527',
+    payment: { id: 'hb-3527', ts: fraud.ts, amount: fraud.amount, terminal: fraud.terminal! } });
+  assert.ok(validateLabel(label).ok, 'a label the graph stage accepts');
   assert.equal(messages[labelAt]!.key, 'card:3774');
   // the label sits exactly where its due time falls in the payments' event time
   const before = payments.slice(0, labelAt);

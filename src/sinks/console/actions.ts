@@ -1,6 +1,9 @@
 import type { OutgoingRecord } from '../../ingest/kafka.ts';
 import type { Principal } from './auth.ts';
 import { encodeListChange, listChangeKey } from '../../rules/index.ts';
+import type { Decision } from '../../rules/decision.ts';
+import type { LabelledPayment } from '../../graph/entity.ts';
+import { USUAL_AMOUNT_FEATURE } from '../../graph/labelled-payment.ts';
 
 export interface ActionTopics {
   labels: string;
@@ -87,16 +90,32 @@ export function auditRecordOf(message: ActionMessage, who: Principal, at: number
 }
 
 /**
- * The records an allowed action produces: a label event on the labels topic (exactly
- * `{entity, label, by, at, reason}`, the graph's contract), or a list change on the lists topic (keyed
+ * The payment a fraud label from an alert names: where and when it was made, and the card's usual amount then, so
+ * that the graph counts it at its terminal and merchant (graph rule kind fraud_payments). Decisions carry no amount.
+ */
+export function paymentOfAlert(alert: Decision): LabelledPayment {
+  const payment: LabelledPayment = { id: alert.eventId, ts: alert.ts };
+  if (alert.entities?.terminal !== undefined) payment.terminal = alert.entities.terminal;
+  if (alert.entities?.merchant !== undefined) payment.merchant = alert.entities.merchant;
+  const usual = alert.features[USUAL_AMOUNT_FEATURE];
+  if (typeof usual === 'number' && Number.isFinite(usual) && usual >= 0) payment.usualAmount = usual;
+  return payment;
+}
+
+/**
+ * The records an allowed action produces: a label event on the labels topic (
+ * `{entity, label, by, at, reason, payment?}`, the graph's contract; a fraud label names the alert's payment when the
+ * alert is known), or a list change on the lists topic (keyed
  * `list|entity`, the rules' contract: src/rules/list-change.ts).
  * An acknowledgement produces only its audit record.
  */
-export function actionRecords(message: ActionMessage, who: Principal, at: number, topics: ActionTopics): OutgoingRecord[] {
+export function actionRecords(message: ActionMessage, who: Principal, at: number, topics: ActionTopics, alert?: Decision): OutgoingRecord[] {
   const headers = { 'content-type': 'application/json' };
   const out: OutgoingRecord[] = [];
   if (message.action === 'label') {
-    out.push({ topic: topics.labels, key: message.entity, value: JSON.stringify({ entity: message.entity, label: message.label, by: who.name, at, reason: message.reason }), headers });
+    const label = { entity: message.entity, label: message.label, by: who.name, at, reason: message.reason };
+    const payment = message.label === 'fraud' && alert !== undefined && alert.eventId === message.eventId ? paymentOfAlert(alert) : undefined;
+    out.push({ topic: topics.labels, key: message.entity, value: JSON.stringify(payment === undefined ? label : { ...label, payment }), headers });
   } else if (message.action === 'list') {
     const change = { list: message.list, entity: message.entity, op: message.op, by: who.name, at, reason: message.reason };
     out.push({ topic: topics.lists, key: listChangeKey(change.list, change.entity), value: encodeListChange(change), headers });

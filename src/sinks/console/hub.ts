@@ -75,6 +75,13 @@ export class Hub {
     }
   }
 
+  /** The alert of `eventId` if it is still in the backlog (the newest one with that id). */
+  alertOf(eventId: string): ConsoleAlert | undefined {
+    const alerts = this.backlog.toArray();
+    for (let i = alerts.length - 1; i >= 0; i--) if (alerts[i]!.eventId === eventId) return alerts[i];
+    return undefined;
+  }
+
   /** An acknowledgement (from the audit topic, whichever console instance took it): kept for late joiners and sent to every client. */
   acknowledge(eventId: string, by: string, at: number): void {
     if (this.acks.has(eventId)) return;

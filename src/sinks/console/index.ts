@@ -121,7 +121,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       const at = Date.now();
       auditLog.info('console action', auditRecordOf(message, who, at, 'ok') as unknown as Record<string, unknown>);
       try {
-        await producer.send(actionRecords(message, who, at, topics));
+        await producer.send(actionRecords(message, who, at, topics, message.action === 'label' ? hub.alertOf(message.eventId) : undefined));
       } catch (error) {
         metrics.actions.inc({ action: message.action, outcome: 'failed' });
         auditLog.warn('console action failed', auditRecordOf(message, who, at, 'failed', (error as Error).message) as unknown as Record<string, unknown>);

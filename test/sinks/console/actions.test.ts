@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { collect, testKafka } from '../../support/kafka.ts';
 import { actionRecords, parseClientMessage } from '../../../src/sinks/console/actions.ts';
 import { decodeListChange } from '../../../src/rules/index.ts';
+import { validateLabel } from '../../../src/graph/index.ts';
 import { startTestConsole, until } from './support.ts';
 import { login, openFeedClient } from './ws-client.ts';
 
@@ -19,6 +20,16 @@ test('client messages are validated, naming the bad field', () => {
     ['L', 'card:c1', { entity: 'card:c1', label: 'fraud', by: 'ana', at: 42, reason: 'chargeback' }],
     ['A', 'ana', { at: 42, by: 'ana', role: 'analyst', action: 'label', outcome: 'ok', eventId: 'e', entity: 'card:c1', label: 'fraud', reason: 'chargeback' }],
   ]);
+  // A fraud label from a known alert names the alert's payment: the graph counts it at the terminal (fraud_payments).
+  const alert = { eventId: 'e', ts: 7_000, decision: 'review', score: 60, reasons: [], features: { 'card.avg_amount.30d': 1_234 }, rulesVersion: 'v', latencyMs: 1, entities: { account: 'a1', card: 'c1', terminal: 'T9' } } as const;
+  const [withPayment] = actionRecords(label.message as never, { name: 'ana', role: 'analyst' }, 42, { labels: 'L', lists: 'S', audit: 'A' }, alert as never);
+  const sent = JSON.parse(String(withPayment!.value));
+  assert.deepEqual(sent.payment, { id: 'e', ts: 7_000, terminal: 'T9', usualAmount: 1_234 });
+  assert.ok(validateLabel(sent).ok, 'the graph stage accepts it');
+  const legit = parseClientMessage('{"t":"action","req":6,"action":"label","eventId":"e","entity":"card:c1","label":"legit"}');
+  assert.ok(legit.ok);
+  const [legitRecord] = actionRecords(legit.message as never, { name: 'ana', role: 'analyst' }, 44, { labels: 'L', lists: 'S', audit: 'A' }, alert as never);
+  assert.equal(JSON.parse(String(legitRecord!.value)).payment, undefined, 'only fraud labels name a payment');
   // A list change is keyed list|entity (an allow and a block of one entity must both survive compaction) and
   // is exactly what the processors' live lists decode.
   const block = parseClientMessage('{"t":"action","req":5,"action":"list","eventId":"e","entity":"card:c1","list":"block","reason":"stolen"}');

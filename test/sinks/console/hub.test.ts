@@ -71,3 +71,11 @@ test('hub: a client over its buffer limit is skipped, counted, told its missed c
   assert.deepEqual(late.alertIds(), ['5', '6', '7']);
   assert.ok(late.sent.slice(1).every((f) => f.backlog === true));
 });
+
+test('hub: alertOf finds an alert still in the backlog (for the payment a fraud label names), not one that left it', () => {
+  const hub = new Hub({ backlog: 2, bufferLimitBytes: 100, maxAlertsPerFrame: 2, metrics: createConsoleMetrics() });
+  hub.publish([alert('1'), alert('2'), alert('3')]);
+  assert.equal(hub.alertOf('3')?.pos, '0:3');
+  assert.equal(hub.alertOf('2')?.eventId, '2');
+  assert.equal(hub.alertOf('1'), undefined);
+});
