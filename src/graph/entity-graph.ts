@@ -60,6 +60,8 @@ function isFlagging(label: LabelInfo | undefined): boolean {
   return label !== undefined && label.label !== 'legit';
 }
 
+const FRAUD_SWEEP_EVERY = 1_024;
+
 /** Pruning granularity: an edge lives at most horizon + horizon / BUCKETS_PER_HORIZON past its last sighting. */
 const BUCKETS_PER_HORIZON = 32;
 
@@ -82,6 +84,7 @@ export class EntityGraph {
   private readonly flaggedAround = new Map<string, Set<string>>();
   /** place node (`terminal:T`, `merchant:M`) → fraud payments made there, oldest first, within the horizon. */
   private readonly fraudPaymentsByPlace = new Map<string, FraudPayment[]>();
+  private fraudPaymentsRecorded = 0;
   private refused = 0;
   private pruned = 0;
   private stale = 0;
@@ -153,6 +156,10 @@ export class EntityGraph {
       while (i > 0 && list[i - 1]!.ts > payment.ts) i--;
       list.splice(i, 0, record);
       this.dropOldFraudPayments(place, list);
+    }
+    // places that take no new fraud and are never checked again are swept now and then, so memory stays bounded
+    if (++this.fraudPaymentsRecorded % FRAUD_SWEEP_EVERY === 0) {
+      for (const [place, list] of this.fraudPaymentsByPlace) this.dropOldFraudPayments(place, list);
     }
   }
 
