@@ -90,7 +90,7 @@ export async function backtestCommand(argv: readonly string[], factories: Backte
   const day = (d: number) => new Date(d * DAY_MS).toISOString().slice(0, 10);
   await writeReport(outDir, {
     dataset: { kind: dataset.kind, dir: dataset.dir },
-    stages: { features: featuresKind === 'redis' ? 'redis (src/features)' : 'reference (in-process, src/backtest/reference-features.ts)', graph: graphKind === 'real' ? 'graph (src/graph)' : 'reference (in-process compromised-terminal check, src/backtest/reference-graph.ts)' },
+    stages: { features: featuresKind === 'redis' ? 'redis (src/features)' : 'reference (in-process, src/backtest/reference-features.ts)', graph: graphKind === 'real' ? 'graph (src/graph)' : 'reference (in-process stand-in for graph.terminal_fraud_payments, src/backtest/reference-graph.ts)' },
     rulesVersions: result.rulesVersions,
     range: { from: new Date(from).toISOString(), to: to === undefined ? day(lastDay + 1) : new Date(to).toISOString() },
     labelDelayDays: delay / DAY_MS,
