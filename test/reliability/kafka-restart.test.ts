@@ -74,10 +74,14 @@ test('the Kafka broker stopped (SIGTERM, then SIGKILL) for 15 s each under load:
     assert.ok(await readiness.waitReady(120_000), `ready again after the ${signal} restart (last: ${readiness.samples.at(-1)?.text})`);
     // caught up with every event the switch had sent by now: what comes after this is ordinary processing
     const sentNow = paymentSwitch.sent();
+    let committedSum = 0;
     await until('the processor to catch up', async () => {
       const offsets = await committedOffsets(kafka, env.VIGIL_GROUP_ID!, topics.payments);
-      return [...offsets.values()].reduce((a, b) => a + Math.max(0, b), 0) >= sentNow;
-    }, 120_000, 200);
+      committedSum = [...offsets.values()].reduce((a, b) => a + Math.max(0, b), 0);
+      return committedSum >= sentNow;
+    }, 120_000, 200).catch((error: Error) => {
+      throw new Error(`${error.message} after the ${signal} restart: committed ${committedSum} of ${sentNow}; readiness ${readiness.samples.at(-1)?.text}; processor stderr: ${vigil.stderr().slice(-3000)}`);
+    });
     outage.settled = await committedOffsets(kafka, env.VIGIL_GROUP_ID!, topics.payments);
     progress('processor caught up');
   }
