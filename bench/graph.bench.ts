@@ -99,11 +99,15 @@ const perM = (bytes: number) => ((bytes / stats.edges) * 1e6) / 2 ** 20;
 console.log(`memory per million edges: entity graph ${perM(ours).toFixed(0)} MiB (${(ours / stats.edges).toFixed(0)} B/edge, incl. nodes, labels-free) vs bare graphology ${perM(rawBytes).toFixed(0)} MiB (${(rawBytes / stats.edges).toFixed(0)} B/edge); ratio ${(ours / rawBytes).toFixed(2)}`);
 raw.clear();
 
-// 3. Labels: 1% of accounts fraud, 1% suspect, 0.5% of cards fraud.
+// 3. Labels: 1% of accounts fraud, 1% suspect, 0.5% of cards fraud, each card label naming a payment at a terminal
+//    in the last week (the fraud_payments rule counts those).
 for (let i = 0; i < ACCOUNTS / 100; i++) {
   graph.applyLabel(`account:acc-${pick(ACCOUNTS)}`, { label: 'fraud', by: 'bench', at: T0, reason: 'synthetic' });
   graph.applyLabel(`account:acc-${pick(ACCOUNTS)}`, { label: 'suspect', by: 'bench', at: T0, reason: 'synthetic' });
-  graph.applyLabel(`card:card-${pick(ACCOUNTS)}-0`, { label: 'fraud', by: 'bench', at: T0, reason: 'synthetic' });
+  const card = `card:card-${pick(ACCOUNTS)}-0`;
+  const info = { label: 'fraud' as const, by: 'bench', at: T0, reason: 'synthetic' };
+  graph.applyLabel(card, info);
+  graph.recordFraudPayment(card, info, { ts: clock - pick(7 * DAY), terminal: `term-${skewed(TERMINALS)}`, amount: 1_000, usualAmount: 1_000 });
 }
 
 // 4. Per-event check time, the graph as it is before each event; each event is recorded after (as the stage does).
