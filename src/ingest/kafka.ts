@@ -138,18 +138,26 @@ function recordSize(r: OutgoingRecord): number {
   return size;
 }
 
+/**
+ * Errors saying the broker no longer agrees with this idempotent producer's sequence numbers (a broker restart while
+ * requests were in flight): kafkajs gives up on them and cannot resynchronise, so the producer must be replaced.
+ */
+const PRODUCER_STATE_LOST = /out of order sequence number|could not locate the producer metadata|UNKNOWN_PRODUCER_ID|producer.{0,40}(epoch|fenced)/i;
+
 export function createRecordProducer(kafka: Kafka): RecordProducer {
   // Idempotent: kafkajs resends a whole produce request when one partition in it fails (a leader still moving on a
   // fresh topic), and without producer ids and sequences the broker would append the partitions that had succeeded
   // twice. Retries stay bounded so that the batch processor's own retry loop keeps heartbeating and can give up a
   // batch whose partition moved; a resend from that loop is a new send and may duplicate, as any at-least-once retry.
-  const producer: Producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    idempotent: true,
-    maxInFlightRequests: 5,
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const newProducer = (): Producer =>
+    kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent: true,
+      maxInFlightRequests: 5,
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  let producer = newProducer();
   let connected: Promise<void> | undefined;
   const sendChunk = async (records: readonly OutgoingRecord[], from: number, to: number) => {
     const byTopic = new Map<string, { key: string | Buffer | null; value: string | Buffer; headers?: Record<string, string | Buffer> }[]>();
@@ -159,7 +167,22 @@ export function createRecordProducer(kafka: Kafka): RecordProducer {
       if (list === undefined) byTopic.set(r.topic, (list = []));
       list.push(r.headers === undefined ? { key: r.key, value: r.value } : { key: r.key, value: r.value, headers: r.headers });
     }
-    await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    const request = { acks: -1, compression: CompressionTypes.None, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
+    const used = producer;
+    try {
+      await used.sendBatch(request);
+    } catch (error) {
+      if (!PRODUCER_STATE_LOST.test((error as Error).message)) throw error;
+      // A new producer (new id, sequences from 0) sends the chunk again: at least once, as any retry. Concurrent sends
+      // that failed on the same producer share its replacement.
+      if (producer === used) {
+        producer = newProducer();
+        connected = producer.connect();
+        used.disconnect().catch(() => undefined);
+      }
+      await connected;
+      await producer.sendBatch(request);
+    }
   };
   return {
     async send(records) {
