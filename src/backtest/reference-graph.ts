@@ -1,6 +1,6 @@
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { FeatureValues, Reason } from '../rules/decision.ts';
-import { labelledPayment } from '../graph/labelled-payment.ts';
+import { isOrdinaryAmount, labelledPayment } from '../graph/labelled-payment.ts';
 
 /** A fraud label fed back by the backtest: the entity, the payment it was found on, and that payment's features. */
 export interface FedBackLabel {
@@ -47,7 +47,7 @@ export function createReferenceGraphStage(options: ReferenceGraphOptions = {}): 
       const payment = labelledPayment(label.payment, label.paymentFeatures);
       const card = label.payment.card;
       if (payment.terminal === undefined || card === undefined) return false;
-      if (ratio > 0 && payment.amount !== undefined && payment.usualAmount !== undefined && payment.amount > ratio * payment.usualAmount) return false;
+      if (!isOrdinaryAmount(payment, ratio)) return false;
       let list = frauds.get(payment.terminal);
       if (!list) frauds.set(payment.terminal, (list = []));
       list.push({ ts: payment.ts, card });

@@ -2,6 +2,7 @@ import type { PaymentEvent } from '../ingest/event.ts';
 import type { EdgeAttributes, EdgeKind, LabelKind } from './entity.ts';
 import type { EntityGraph, FraudPayment } from './entity-graph.ts';
 import { formatDuration } from './duration.ts';
+import { isOrdinaryAmount } from './labelled-payment.ts';
 import { formatLabel, formatPath, type Step } from './path-format.ts';
 import type { CycleParams, FanInParams, FraudPaymentsParams, LinkedLabelsParams, NearLabelParams, RuleParams, SharedEntityParams } from './rule-types.ts';
 
@@ -308,7 +309,7 @@ export class GraphChecks {
     counted.clear();
     for (const f of list) {
       if (f.ts <= from || f.ts > to) continue;
-      if (p.ordinaryAmountRatio > 0 && f.amount !== undefined && f.usualAmount !== undefined && f.amount > p.ordinaryAmountRatio * f.usualAmount) continue;
+      if (!isOrdinaryAmount(f, p.ordinaryAmountRatio)) continue;
       counted.set(f.entity, f);
     }
     if (counted.size < p.minCount) return undefined;

@@ -3,7 +3,7 @@ import type { Principal } from './auth.ts';
 import { encodeListChange, listChangeKey } from '../../rules/index.ts';
 import type { Decision } from '../../rules/decision.ts';
 import type { LabelledPayment } from '../../graph/entity.ts';
-import { USUAL_AMOUNT_FEATURE } from '../../graph/labelled-payment.ts';
+import { usualAmountOf } from '../../graph/labelled-payment.ts';
 
 export interface ActionTopics {
   labels: string;
@@ -97,8 +97,8 @@ export function paymentOfAlert(alert: Decision): LabelledPayment {
   const payment: LabelledPayment = { id: alert.eventId, ts: alert.ts };
   if (alert.entities?.terminal !== undefined) payment.terminal = alert.entities.terminal;
   if (alert.entities?.merchant !== undefined) payment.merchant = alert.entities.merchant;
-  const usual = alert.features[USUAL_AMOUNT_FEATURE];
-  if (typeof usual === 'number' && Number.isFinite(usual) && usual >= 0) payment.usualAmount = usual;
+  const usual = usualAmountOf(alert.features);
+  if (usual !== undefined) payment.usualAmount = usual;
   return payment;
 }
 
