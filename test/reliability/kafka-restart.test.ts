@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, createTopics, distinctDecisions } from '../support/kafka.ts';
 import { committedOffsets } from '../support/offsets.ts';
 import { freePortPair, startPrivateKafka, type PrivateKafka } from '../support/private-kafka.ts';
-import { watchReadiness } from '../support/readiness.ts';
-import { startPacedSwitch } from '../support/switch.ts';
+import { startReadyVigil } from '../support/readiness.ts';
+import { cardPayments, startPacedSwitch } from '../support/switch.ts';
 import { killAll, startVigilChild, topicSet, vigilEnv, type VigilChild } from '../support/vigil-child.ts';
 import { until } from '../support/until.ts';
 
@@ -41,16 +41,8 @@ test('the Kafka broker stopped (SIGTERM, then SIGKILL) for 15 s each under load:
   const env = vigilEnv(base, topics, { KAFKA_BROKERS: broker.brokers.join(','), VIGIL_TOPIC_PARTITIONS: String(PARTITIONS), VIGIL_ADMIN_PORT: String(adminPort) });
   await createTopics(kafka, Object.values(topics), PARTITIONS);
 
-  const vigil = startVigilChild(env, children);
-  const readiness = watchReadiness(adminPort);
-  t.after(() => readiness.stop());
-  assert.ok(await readiness.waitReady(120_000), `the processor became ready (last: ${readiness.samples.at(-1)?.text}; stderr: ${vigil.stderr().slice(-1000)})`);
-
-  const start = Date.now() - 20 * 60_000;
-  const events = Array.from({ length: TOTAL }, (_, n) => ({
-    key: `acc-${n % CARDS}`,
-    value: JSON.stringify({ id: `kr-${n}`, ts: start + n * 50, type: 'card_auth', amount: 100 + (n % 5000), currency: 'EUR', account: `acc-${n % CARDS}`, card: `card-${n % CARDS}`, terminal: `term-${n % 211}` }),
-  }));
+  const { vigil, readiness } = await startReadyVigil(t, env, adminPort, children);
+  const events = cardPayments('kr', TOTAL, CARDS, 211);
   progress('processor ready; switch starts');
   const paymentSwitch = startPacedSwitch(kafka, topics.payments, events, PER_SECOND);
   t.after(() => paymentSwitch.stop());

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collect, createTopics, deleteTopics, distinctDecisions, testKafka } from '../support/kafka.ts';
 import { freePortPair } from '../support/private-kafka.ts';
-import { watchReadiness } from '../support/readiness.ts';
+import { startReadyVigil } from '../support/readiness.ts';
 import { startPrivateTestCluster, type RedisClusterHandle } from '../support/redis-cluster.ts';
-import { startPacedSwitch } from '../support/switch.ts';
+import { cardPayments, startPacedSwitch } from '../support/switch.ts';
 import { killAll, startVigilChild, topicSet, vigilEnv, type VigilChild } from '../support/vigil-child.ts';
 import { until } from '../support/until.ts';
 
@@ -51,16 +51,8 @@ test('a Redis Cluster master killed (-9) under load, its replica promoted, the n
     VIGIL_RETRY_MAX_DELAY_MS: '1000',
   });
   await createTopics(kafka, Object.values(topics), 6);
-  const vigil = startVigilChild(env, children);
-  const readiness = watchReadiness(adminPort);
-  t.after(() => readiness.stop());
-  assert.ok(await readiness.waitReady(120_000), `the processor became ready (last: ${readiness.samples.at(-1)?.text}; stderr: ${vigil.stderr().slice(-1000)})`);
-
-  const start = Date.now() - 20 * 60_000;
-  const events = Array.from({ length: TOTAL }, (_, n) => ({
-    key: `acc-${n % CARDS}`,
-    value: JSON.stringify({ id: `rf-${n}`, ts: start + n * 50, type: 'card_auth', amount: 100 + (n % 5000), currency: 'EUR', account: `acc-${n % CARDS}`, card: `card-${n % CARDS}` }),
-  }));
+  const { vigil, readiness } = await startReadyVigil(t, env, adminPort, children);
+  const events = cardPayments('rf', TOTAL, CARDS);
   const paymentSwitch = startPacedSwitch(kafka, topics.payments, events, PER_SECOND);
   t.after(() => paymentSwitch.stop());
 

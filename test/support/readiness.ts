@@ -1,4 +1,7 @@
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startVigilChild, type VigilChild } from './vigil-child.ts';
 
 export interface ReadySample {
   at: number;
@@ -40,4 +43,13 @@ export function watchReadiness(adminPort: number, everyMs = 250): { samples: Rea
       return false;
     },
   };
+}
+
+/** Starts `vigil run` with an admin port, watches its /readyz until the test ends, and waits until it is ready. */
+export async function startReadyVigil(t: TestContext, env: Record<string, string>, adminPort: number, children: VigilChild[]): Promise<{ vigil: VigilChild; readiness: ReturnType<typeof watchReadiness> }> {
+  const vigil = startVigilChild(env, children);
+  const readiness = watchReadiness(adminPort);
+  t.after(() => readiness.stop());
+  assert.ok(await readiness.waitReady(120_000), `the processor became ready (last: ${readiness.samples.at(-1)?.text}; stderr: ${vigil.stderr().slice(-1000)})`);
+  return { vigil, readiness };
 }

@@ -61,3 +61,15 @@ export function startPacedSwitch(kafka: Kafka, topic: string, messages: readonly
   }
   return { sent: () => sent, dueAt, failures: () => failures, done, stop: () => (stopped = true) };
 }
+
+/**
+ * `total` card payments for the switch: account acc-(n mod cards) pays with card-(n mod cards), 50 ms of event time
+ * apart from 20 minutes ago, keyed by account; with `terminals`, at terminal term-(n mod terminals).
+ */
+export function cardPayments(idPrefix: string, total: number, cards: number, terminals?: number): SwitchMessage[] {
+  const start = Date.now() - 20 * 60_000;
+  return Array.from({ length: total }, (_, n) => {
+    const payment = { id: `${idPrefix}-${n}`, ts: start + n * 50, type: 'card_auth', amount: 100 + (n % 5000), currency: 'EUR', account: `acc-${n % cards}`, card: `card-${n % cards}` };
+    return { key: `acc-${n % cards}`, value: JSON.stringify(terminals === undefined ? payment : { ...payment, terminal: `term-${n % terminals}` }) };
+  });
+}
