@@ -1,7 +1,7 @@
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { DistinctField, EntityField, FeatureSpec, FeatureSpecs } from './spec.ts';
 
-/** How one feature is read from a script reply: an output index, or sum/count for an average. */
+/** How one feature is read from an entity's outputs: an output index, or sum/count for an average. */
 export interface FeatureRead {
   readonly name: string;
   readonly output: number;
@@ -9,15 +9,50 @@ export interface FeatureRead {
   readonly countOutput?: number;
 }
 
-/** Everything the script needs for one entity kind (`card`, `card+terminal`), built once at start-up. */
+/** A window: the last `buckets` event-time buckets of `bucketMs` each. */
+export interface WindowPlan {
+  readonly bucketMs: number;
+  readonly buckets: number;
+  /** Count and amount sum are read from it. */
+  readonly counts: boolean;
+  /** Distinct fields read over it. */
+  readonly distinct: readonly DistinctField[];
+}
+
+export type OutputKind = 'c' | 's' | 'd';
+
+export interface OutputPlan {
+  readonly kind: OutputKind;
+  /** Index into `windows`. */
+  readonly window: number;
+  /** For kind 'd'. */
+  readonly field?: DistinctField;
+}
+
+/** What one bucket size keeps per bucket, and for how long. */
+export interface BucketSizePlan {
+  readonly bucketMs: number;
+  /** Count and amount sum per bucket (some window of this size reads them). */
+  readonly counts: boolean;
+  /** Distinct fields kept per bucket (some window of this size reads them). */
+  readonly distinct: readonly DistinctField[];
+  /** Most buckets any window of this size reaches back: a bucket idx is dropped once wm >= (idx + keep) * bucketMs + lateness. */
+  readonly keep: number;
+}
+
+/** Everything the stage needs for one entity kind (`card`, `card+terminal`), built once at start-up. */
 export interface EntityPlan {
   readonly entity: string;
   readonly fields: readonly EntityField[];
   readonly distinctFields: readonly DistinctField[];
-  /** ARGV before the events: lateness, retention, TTL, windows, outputs, distinct slot count. */
-  readonly header: readonly string[];
+  readonly windows: readonly WindowPlan[];
+  readonly bucketSizes: readonly BucketSizePlan[];
+  readonly outputs: readonly OutputPlan[];
   readonly reads: readonly FeatureRead[];
-  readonly outputs: number;
+  readonly latenessMs: number;
+  /** Ids are remembered, and events counted, while they are no older than wm - lateness - retentionMs. */
+  readonly retentionMs: number;
+  readonly idleTtlMs: number;
 }
 
 export interface PlanOptions {
@@ -27,7 +62,7 @@ export interface PlanOptions {
   dedupRetentionMs: number;
 }
 
-/** Groups feature specs by entity and lays out the script's windows and outputs. */
+/** Groups feature specs by entity and lays out their windows, buckets and outputs. */
 export function planFeatures(specs: FeatureSpecs, options: PlanOptions): EntityPlan[] {
   const byEntity = new Map<string, FeatureSpec[]>();
   for (const spec of specs.features) {
@@ -37,45 +72,58 @@ export function planFeatures(specs: FeatureSpecs, options: PlanOptions): EntityP
   }
   const plans: EntityPlan[] = [];
   for (const [entity, features] of byEntity) {
-    const windows: string[] = [];
+    const windows: { bucketMs: number; buckets: number; counts: boolean; distinct: DistinctField[] }[] = [];
+    const outputs: OutputPlan[] = [];
     const distinctFields: DistinctField[] = [];
-    const outputs: string[] = [];
     const windowOf = (spec: FeatureSpec): number => {
-      const key = `${spec.bucketMs}:${spec.buckets}`;
-      let index = windows.indexOf(key);
-      if (index < 0) index = windows.push(key) - 1;
-      return index + 1;
+      let index = windows.findIndex((w) => w.bucketMs === spec.bucketMs && w.buckets === spec.buckets);
+      if (index < 0) index = windows.push({ bucketMs: spec.bucketMs, buckets: spec.buckets, counts: false, distinct: [] }) - 1;
+      return index;
     };
-    const outputOf = (kind: 'c' | 's' | 'd', window: number, slot: number): number => {
-      const key = `${kind}:${window}:${slot}`;
-      let index = outputs.indexOf(key);
-      if (index < 0) index = outputs.push(key) - 1;
+    const outputOf = (kind: OutputKind, window: number, field?: DistinctField): number => {
+      let index = outputs.findIndex((o) => o.kind === kind && o.window === window && o.field === field);
+      if (index < 0) index = outputs.push(field === undefined ? { kind, window } : { kind, window, field }) - 1;
+      const w = windows[window] as (typeof windows)[number];
+      if (kind !== 'd') w.counts = true;
+      else if (field !== undefined && !w.distinct.includes(field)) w.distinct.push(field);
       return index;
     };
     const reads: FeatureRead[] = features.map((spec) => {
       const window = windowOf(spec);
       switch (spec.aggregate) {
         case 'count':
-          return { name: spec.name, output: outputOf('c', window, 0) };
+          return { name: spec.name, output: outputOf('c', window) };
         case 'sum':
-          return { name: spec.name, output: outputOf('s', window, 0) };
+          return { name: spec.name, output: outputOf('s', window) };
         case 'avg':
-          return { name: spec.name, output: outputOf('s', window, 0), countOutput: outputOf('c', window, 0) };
+          return { name: spec.name, output: outputOf('s', window), countOutput: outputOf('c', window) };
         case 'distinct': {
           const field = spec.distinctField as DistinctField;
-          let slot = distinctFields.indexOf(field);
-          if (slot < 0) slot = distinctFields.push(field) - 1;
-          return { name: spec.name, output: outputOf('d', window, slot + 1) };
+          if (!distinctFields.includes(field)) distinctFields.push(field);
+          return { name: spec.name, output: outputOf('d', window, field) };
         }
       }
     });
-    const retention = Math.max(options.dedupRetentionMs, ...features.map((spec) => spec.windowMs));
-    const header = [String(options.latenessMs), String(retention), String(options.idleTtlMs), String(windows.length)];
-    for (const window of windows) header.push(...window.split(':'));
-    header.push(String(outputs.length));
-    for (const output of outputs) header.push(...output.split(':'));
-    header.push(String(distinctFields.length));
-    plans.push({ entity, fields: (features[0] as FeatureSpec).entityFields, distinctFields, header, reads, outputs: outputs.length });
+    const sizes = new Map<number, { bucketMs: number; counts: boolean; distinct: DistinctField[]; keep: number }>();
+    for (const w of windows) {
+      let size = sizes.get(w.bucketMs);
+      if (size === undefined) sizes.set(w.bucketMs, (size = { bucketMs: w.bucketMs, counts: false, distinct: [], keep: 0 }));
+      size.counts ||= w.counts;
+      size.keep = Math.max(size.keep, w.buckets);
+      for (const field of w.distinct) if (!size.distinct.includes(field)) size.distinct.push(field);
+    }
+    plans.push({
+      entity,
+      fields: (features[0] as FeatureSpec).entityFields,
+      distinctFields,
+      windows,
+      bucketSizes: [...sizes.values()],
+      outputs,
+      reads,
+      latenessMs: options.latenessMs,
+      retentionMs: Math.max(options.dedupRetentionMs, ...features.map((spec) => spec.windowMs)),
+      idleTtlMs: options.idleTtlMs,
+    });
   }
   return plans;
 }

@@ -3,10 +3,13 @@ import type { PaymentEvent } from '../ingest/event.ts';
 import type { FeatureValues } from '../rules/decision.ts';
 import { ConfigError, DependencyUnavailableError, ErrorCodes } from '../errors.ts';
 import type { FeatureStage } from './index.ts';
+import { parseConflicts, registerCommitScript, type CommitEntry } from './commit-script.ts';
+import { EntityState } from './entity-state.ts';
+import { countEntityEvents, Status, type EntityReply } from './entity-velocity.ts';
 import { entityTag, planFeatures, type EntityPlan } from './plan.ts';
 import { createRedisClient, nodeGroupOf, pingRedis, toRedisError, whenReady, withDeadline, type RedisClient } from './redis-client.ts';
 import type { FeatureSpecs } from './spec.ts';
-import { registerVelocityScript } from './velocity-script.ts';
+import { StateCache } from './state-cache.ts';
 
 export interface RedisFeatureStageOptions {
   /** `redis://host:port`, `redis-cluster://host:port,...`, or a client made by createRedisClient (not closed by the stage). */
@@ -41,6 +44,12 @@ export interface RedisFeatureStageOptions {
    * master has no replica, its entities wait. Default 0: replication stays asynchronous (see docs/features.md).
    */
   minReplicas?: number;
+  /**
+   * Entities whose state this process keeps between batches (least recently used dropped first). A cached state saves
+   * reading it: every write still names the version it was computed from, and one that Redis no longer holds is
+   * refused and recomputed from the stored state. Default 200000.
+   */
+  cacheEntities?: number;
   /** Told the duration of every pipeline round trip (for the Redis round-trip metric). */
   onRoundTrip?: (seconds: number) => void;
 }
@@ -49,10 +58,14 @@ export interface RedisFeatureStageOptions {
 export interface FeatureStats {
   batches: number;
   events: number;
-  /** Pipelines sent: one per Redis node per batch. */
+  /** Pipelines sent: one per Redis node per batch, and one more per round of refused writes. */
   roundTrips: number;
-  /** Script calls: one per entity per batch on a cluster, one per entity kind (up to 200 entities) on one node. */
+  /** Script calls: one per batch on a single node (up to 500 entities each), one per entity on a cluster. */
   scriptCalls: number;
+  /** Entity writes Redis refused because it held another version (not cached here, or written by another process). */
+  conflicts: number;
+  /** Entities whose state this process holds now. */
+  cachedEntities: number;
   /** Events already counted (redelivered or replayed): their first features were returned. */
   duplicates: number;
   /** Events older than their entity's newest event but within the lateness: counted in their own bucket. */
@@ -71,26 +84,33 @@ export interface RedisFeatureStage extends FeatureStage {
   stats(): Readonly<FeatureStats>;
 }
 
+/** One entity's events in a batch, and what counting them gave. */
 interface Group {
-  plan: EntityPlan;
-  tag: string;
-  events: number[];
+  readonly plan: EntityPlan;
+  readonly tag: string;
+  readonly key: string;
+  readonly events: number[];
+  state: EntityState;
+  replies: EntityReply[];
+  entry: CommitEntry;
 }
 
-/** Entities of one kind in one script call on a single node: bounds how long one call holds Redis. */
-const MAX_ENTITIES_PER_CALL = 200;
-
-interface Call {
-  plan: EntityPlan;
-  groups: Group[];
-}
+/** Entities in one script call on a single node: bounds how long one call holds Redis. */
+const MAX_ENTITIES_PER_CALL = 500;
+/** Rounds of refused writes before a batch gives up (retriable): only writers racing on the same entities get there. */
+const MAX_COMMIT_ROUNDS = 8;
 
 const FLAG_DUPLICATE = 1;
 const FLAG_WITHIN = 2;
 const FLAG_BEYOND = 4;
 const FLAG_STALE = 8;
-/** By the script's status code: 0 in order, 1 late within the lateness, 2 clamped, 3 stale, 4 duplicate. */
-const STATUS_FLAGS: readonly number[] = [0, FLAG_WITHIN, FLAG_BEYOND, FLAG_STALE, FLAG_DUPLICATE];
+const STATUS_FLAGS: Record<Status, number> = {
+  [Status.IN_ORDER]: 0,
+  [Status.LATE]: FLAG_WITHIN,
+  [Status.CLAMPED]: FLAG_BEYOND,
+  [Status.STALE]: FLAG_STALE,
+  [Status.DUPLICATE]: FLAG_DUPLICATE,
+};
 
 function assertReplicated(reply: [Error | null, unknown] | undefined, minReplicas: number): void {
   const [error, acknowledged] = reply ?? [new Error('missing WAIT reply'), 0];
@@ -100,13 +120,19 @@ function assertReplicated(reply: [Error | null, unknown] | undefined, minReplica
   }
 }
 
-/** The velocity stage on Redis or a Redis Cluster: one pipelined script call per entity, one pipeline per node. */
+/**
+ * The velocity stage on Redis or a Redis Cluster. Features are computed here from each entity's state (cached
+ * between batches); Redis holds the state, one hash per entity, and takes a batch's writes in one pipeline per node
+ * through a compare-and-set script, so several processes may share the entities and each count lands exactly once.
+ */
 export function createRedisFeatureStage(options: RedisFeatureStageOptions): RedisFeatureStage {
   const latenessMs = options.latenessMs ?? 300_000;
   const keyPrefix = options.keyPrefix ?? 'vigil:';
   const timeoutMs = options.timeoutMs ?? 5000;
   const minReplicas = options.minReplicas ?? 0;
+  const cacheEntities = options.cacheEntities ?? 200_000;
   if (!Number.isSafeInteger(minReplicas) || minReplicas < 0) throw new ConfigError('features.minReplicas', 'must be a non-negative integer');
+  if (!Number.isSafeInteger(cacheEntities) || cacheEntities < 0) throw new ConfigError('features.cacheEntities', 'must be a non-negative integer');
   // WAIT blocks for at most this long, so a missing replica fails the batch well within the stage's own deadline
   const replicaWaitMs = Math.max(50, Math.floor(timeoutMs / 4));
   if (!Number.isSafeInteger(latenessMs) || latenessMs < 0) throw new ConfigError('features.latenessMs', 'must be a non-negative integer');
@@ -118,96 +144,151 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const plans = planFeatures(options.specs, { latenessMs, idleTtlMs, dedupRetentionMs });
   const ownsClient = typeof options.redis === 'string';
   const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? timeoutMs }) : options.redis;
-  const script = registerVelocityScript(client);
+  const script = registerCommitScript(client);
   const isCluster = client instanceof Cluster;
-  const counters: FeatureStats = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
+  const cache = new StateCache(cacheEntities);
+  // version tokens: unique to this stage, so a hash that expired and was written anew never matches an old cached one
+  const token = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.`;
+  let writes = 0;
+  const counters: Omit<FeatureStats, 'cachedEntities'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
+  /** Entities a batch is counting now: a concurrent batch waits for them, so two batches never share a state. */
+  const inFlight = new Map<string, Promise<void>>();
+
+  async function claim(tags: readonly string[]): Promise<() => void> {
+    for (;;) {
+      const busy: Promise<void>[] = [];
+      for (const tag of tags) {
+        const other = inFlight.get(tag);
+        if (other !== undefined) busy.push(other);
+      }
+      if (busy.length === 0) break;
+      await Promise.all(busy);
+    }
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    for (const tag of tags) inFlight.set(tag, done);
+    return () => {
+      for (const tag of tags) if (inFlight.get(tag) === done) inFlight.delete(tag);
+      release();
+    };
+  }
+
+  function count(group: Group, events: readonly PaymentEvent[]): void {
+    const counted = countEntityEvents(group.plan, group.state, events, group.events);
+    group.replies = counted.replies;
+    const sets: string[] = [];
+    const deletes: string[] = [];
+    if (counted.writes.size > 0) {
+      sets.push('v', token + (writes++).toString(36));
+      for (const [field, value] of counted.writes) {
+        if (value === null) deletes.push(field);
+        else sets.push(field, value);
+      }
+    }
+    group.entry = { key: group.key, expected: group.state.version, expire: counted.expire, sets, deletes };
+  }
+
+  /** Sends the groups' writes, one pipeline per node; returns the groups Redis refused, recounted from its state. */
+  async function commit(groups: readonly Group[], events: readonly PaymentEvent[]): Promise<Group[]> {
+    const byNode = new Map<string, Group[][]>();
+    for (const group of groups) {
+      const node = nodeGroupOf(client, group.key);
+      let calls = byNode.get(node);
+      if (calls === undefined) byNode.set(node, (calls = []));
+      const open = isCluster ? undefined : calls[calls.length - 1];
+      if (open !== undefined && open.length < MAX_ENTITIES_PER_CALL) open.push(group);
+      else calls.push([group]);
+    }
+    const refused: Group[] = [];
+    await Promise.all(
+      [...byNode.values()].map(async (calls) => {
+        const pipeline = client.pipeline();
+        for (const call of calls) script.queue(pipeline, idleTtlMs, call.map((group) => group.entry));
+        if (minReplicas > 0) pipeline.wait(minReplicas, replicaWaitMs);
+        const sent = process.hrtime.bigint();
+        const results = await pipeline.exec();
+        options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
+        counters.roundTrips++;
+        counters.scriptCalls += calls.length;
+        if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
+        calls.forEach((call, c) => {
+          const [error, reply] = results[c] ?? [new Error('missing pipeline reply'), null];
+          if (error) throw error;
+          for (const { index, hash } of parseConflicts(reply)) {
+            const group = call[index] as Group;
+            group.state = EntityState.fromHash(hash);
+            refused.push(group);
+          }
+        });
+        if (minReplicas > 0) assertReplicated(results[calls.length], minReplicas);
+      }),
+    );
+    counters.conflicts += refused.length;
+    for (const group of refused) count(group, events);
+    return refused;
+  }
 
   async function run(events: readonly PaymentEvent[]): Promise<FeatureValues[]> {
     await whenReady(client, timeoutMs);
-    const groups = new Map<string, Group>();
+    const byTag = new Map<string, Group>();
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as PaymentEvent;
       for (const plan of plans) {
         const tag = entityTag(plan, event);
         if (tag === undefined) continue;
-        let group = groups.get(tag);
-        if (group === undefined) groups.set(tag, (group = { plan, tag, events: [] }));
-        group.events.push(i);
+        const group = byTag.get(tag);
+        if (group !== undefined) group.events.push(i);
+        else byTag.set(tag, { plan, tag, key: `${keyPrefix}{${tag}}:s`, events: [i], state: undefined as unknown as EntityState, replies: [], entry: undefined as unknown as CommitEntry });
       }
     }
-    // One call per entity on a cluster (an entity's keys share one slot), one call per entity kind on a single node.
-    const byNode = new Map<string, Call[]>();
-    let scriptCalls = 0;
-    for (const group of groups.values()) {
-      const node = nodeGroupOf(client, keyPrefix + '{' + group.tag + '}');
-      let calls = byNode.get(node);
-      if (calls === undefined) byNode.set(node, (calls = []));
-      const open = isCluster ? undefined : calls.find((call) => call.plan === group.plan && call.groups.length < MAX_ENTITIES_PER_CALL);
-      if (open !== undefined) open.groups.push(group);
-      else {
-        calls.push({ plan: group.plan, groups: [group] });
-        scriptCalls++;
+    const groups = [...byTag.values()];
+    const release = await claim([...byTag.keys()]);
+    try {
+      for (const group of groups) {
+        group.state = cache.get(group.tag) ?? new EntityState();
+        count(group, events);
       }
-    }
-    const replies = await Promise.all(
-      [...byNode.values()].map(async (calls) => {
-        const pipeline = client.pipeline();
-        for (const call of calls) {
-          const keys: string[] = [];
-          const argv = [...call.plan.header, String(call.groups.length)];
-          for (const group of call.groups) {
-            const base = keyPrefix + '{' + group.tag + '}';
-            keys.push(base + ':c', base + ':i', base + ':r');
-            argv.push(String(group.events.length));
-            for (const index of group.events) {
-              const event = events[index] as PaymentEvent;
-              argv.push(event.id, String(event.ts), String(event.amount));
-              for (const field of call.plan.distinctFields) argv.push(event[field] ?? '');
-            }
-          }
-          script.queue(pipeline, keys, argv);
+      let pending: Group[] = groups;
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === MAX_COMMIT_ROUNDS) {
+          throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `the velocity state of ${pending.length} entities kept changing under other writers for ${round} rounds`);
         }
-        if (minReplicas > 0) pipeline.wait(minReplicas, replicaWaitMs);
-        const sent = process.hrtime.bigint();
-        const results = await pipeline.exec();
-        options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
-        if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
-        if (minReplicas > 0) assertReplicated(results[calls.length], minReplicas);
-        return { calls, results };
-      }),
-    );
+        pending = await commit(pending, events);
+      }
+      for (const group of groups) {
+        if (group.entry.sets.length > 0) group.state.version = group.entry.sets[1] as string;
+        cache.set(group.tag, group.state);
+      }
+    } catch (error) {
+      // what was counted here may or may not be in Redis: forget it, the retry reads what Redis holds
+      for (const group of groups) cache.delete(group.tag);
+      throw error;
+    } finally {
+      release();
+    }
 
     const features: FeatureValues[] = events.map(() => ({}));
     const flags = new Uint8Array(events.length);
-    for (const { calls, results } of replies) {
-      calls.forEach((call, c) => {
-        const [error, reply] = results[c] ?? [new Error('missing pipeline reply'), null];
-        if (error) throw error;
-        const lines = reply as number[][];
-        let line = 0;
-        for (const group of call.groups) {
-          for (const index of group.events) {
-            const parts = lines[line++] as number[];
-            flags[index]! |= STATUS_FLAGS[parts[0] as number] ?? 0;
-            const late = parts[1] as number;
-            if (late > counters.maxLatenessMs) counters.maxLatenessMs = late;
-            const target = features[index] as FeatureValues;
-            for (const read of call.plan.reads) {
-              const value = parts[read.output + 2] as number;
-              if (read.countOutput === undefined) target[read.name] = value;
-              else {
-                const count = parts[read.countOutput + 2] as number;
-                target[read.name] = count === 0 ? 0 : value / count;
-              }
-            }
+    for (const group of groups) {
+      const reads = group.plan.reads;
+      for (let e = 0; e < group.events.length; e++) {
+        const index = group.events[e] as number;
+        const reply = group.replies[e] as EntityReply;
+        flags[index]! |= STATUS_FLAGS[reply.status];
+        if (reply.lateMs > counters.maxLatenessMs) counters.maxLatenessMs = reply.lateMs;
+        const target = features[index] as FeatureValues;
+        for (const read of reads) {
+          const value = reply.outputs[read.output] as number;
+          if (read.countOutput === undefined) target[read.name] = value;
+          else {
+            const n = reply.outputs[read.countOutput] as number;
+            target[read.name] = n === 0 ? 0 : value / n;
           }
         }
-      });
+      }
     }
     counters.batches++;
     counters.events += events.length;
-    counters.roundTrips += byNode.size;
-    counters.scriptCalls += scriptCalls;
     for (const flag of flags) {
       if (flag & FLAG_DUPLICATE) counters.duplicates++;
       if (flag & FLAG_STALE) counters.stale++;
@@ -230,7 +311,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       }
     },
     ping: () => pingRedis(client, timeoutMs),
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, cachedEntities: cache.size }),
     async close() {
       if (!ownsClient) return;
       try {

@@ -23,7 +23,7 @@ const base: PaymentEvent = { id: 'e', ts: 0, type: 'payment', amount: 1, currenc
 describe('feature plan', () => {
   it('shares outputs between aggregates of one window (avg reuses count and sum)', () => {
     assert.ok(card);
-    assert.equal(card.outputs, 6); // c, s, d for each of 2 windows
+    assert.equal(card.outputs.length, 6); // c, s, d for each of 2 windows
     const avg = card.reads.find((read) => read.name === 'card.avg_amount.1m');
     const sum = card.reads.find((read) => read.name === 'card.sum_amount.1m');
     const count = card.reads.find((read) => read.name === 'card.count.1m');
@@ -32,10 +32,20 @@ describe('feature plan', () => {
     assert.deepEqual(card.distinctFields, ['terminal']);
   });
 
-  it('lays out the script header: lateness, retention (longest window), TTL, windows, outputs, distinct slots', () => {
-    assert.deepEqual(card?.header.slice(0, 8), ['5000', '3600000', '999', '2', '6000', '10', '360000', '10']);
+  it('lays out windows, bucket sizes (how long each keeps its buckets) and the retention (longest window)', () => {
+    assert.deepEqual(card?.windows, [
+      { bucketMs: 6000, buckets: 10, counts: true, distinct: ['terminal'] },
+      { bucketMs: 360_000, buckets: 10, counts: true, distinct: ['terminal'] },
+    ]);
+    assert.deepEqual(card?.bucketSizes.map((size) => [size.bucketMs, size.keep, size.counts, size.distinct]), [
+      [6000, 10, true, ['terminal']],
+      [360_000, 10, true, ['terminal']],
+    ]);
+    assert.equal(card?.retentionMs, 3_600_000);
+    assert.equal(card?.latenessMs, 5000);
+    assert.deepEqual(pair?.bucketSizes.map((size) => [size.bucketMs, size.counts, size.distinct]), [[360_000, true, []]]);
     const withRetention = planFeatures(specs, { latenessMs: 5000, idleTtlMs: 999, dedupRetentionMs: 7_200_000 })[0];
-    assert.equal(withRetention?.header[1], '7200000');
+    assert.equal(withRetention?.retentionMs, 7_200_000);
   });
 
   it('tags an entity by its value, and a pair so that different pairs never collide', () => {

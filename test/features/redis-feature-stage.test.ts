@@ -124,21 +124,27 @@ describe('Redis feature stage', () => {
     const batch: PaymentEvent[] = [];
     for (let i = 0; i < 2000; i++) batch.push(event(`m${i}`, i * 10_000, 1, { device: `D${i % 3}`, account: `A${i % 50}` }));
     for (let i = 0; i < batch.length; i += 100) await s.compute(batch.slice(i, i + 100));
-    const base = `${prefix}mem:{card:C1}`;
-    // what stays is 6 + 2 (lateness) + 1 buckets of 10 s and 6 + 1 of 10 min (count and sum each), plus wm, nt, io,
-    // ex and the 2 running windows: not 2000 events' worth
-    assert.ok((await client.hlen(`${base}:c`)) <= 2 * (9 + 7) + 6, `hash fields ${await client.hlen(`${base}:c`)}`);
-    assert.ok((await client.zcard(`${base}:i`)) <= 3_680_000 / 10_000 + 1, `ids ${await client.zcard(`${base}:i`)}`);
-    assert.ok((await client.pttl(`${base}:c`)) > 0);
-    // SCAN pages through the whole (shared) keyspace: follow the cursor to the end
-    const sets: string[] = [];
+    const fieldsOf = async (tag: string): Promise<string[]> => client.hkeys(`${prefix}mem:{${tag}}:s`);
+    const card = await fieldsOf('card:C1');
+    // what stays is 6 + 2 (lateness) + 1 buckets of 10 s and 6 + 1 of 10 min, plus v, w, x: not 2000 events' worth
+    const buckets = card.filter((field) => field.startsWith('b:'));
+    assert.ok(buckets.length > 0 && buckets.length <= 9 + 7, `bucket fields ${buckets.length}`);
+    const ids = card.filter((field) => field.startsWith('i:'));
+    assert.ok(ids.length > 0 && ids.length <= 3_680_000 / 10_000 + 1, `ids ${ids.length}`);
+    assert.equal(card.length, buckets.length + ids.length + 3, card.filter((field) => !/^[bi]:/.test(field)).join(' '));
+    assert.ok((await client.pttl(`${prefix}mem:{card:C1}:s`)) > 0);
+    // distinct values are kept per 10 s bucket of the device: only the buckets a read can still reach
+    const distinctBuckets = new Set((await fieldsOf('device:D0')).filter((field) => field.startsWith('d:')).map((field) => field.split(':').slice(1, 3).join(':')));
+    assert.ok(distinctBuckets.size > 0 && distinctBuckets.size <= 6 + 3, `distinct buckets ${distinctBuckets.size}`);
+    // one key per entity: 1 card, 50 accounts are not entities of this spec, 3 devices
+    const keys: string[] = [];
     let cursor = '0';
     do {
-      const [next, page] = await client.scan(cursor, 'MATCH', `${prefix}mem:{device:D0}:c:d:*`, 'COUNT', 100_000);
-      sets.push(...page);
+      const [next, page] = await client.scan(cursor, 'MATCH', `${prefix}mem:*`, 'COUNT', 100_000);
+      keys.push(...page);
       cursor = next;
     } while (cursor !== '0');
-    assert.ok(sets.length > 0 && sets.length <= 6 + 3, `distinct sets ${sets.length}`);
+    assert.deepEqual(keys.sort(), [`${prefix}mem:{card:C1}:s`, `${prefix}mem:{device:D0}:s`, `${prefix}mem:{device:D1}:s`, `${prefix}mem:{device:D2}:s`]);
   });
 });
 

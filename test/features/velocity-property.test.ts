@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createRedisClient, createRedisFeatureStage, parseFeatureSpecs, type RedisClient } from '../../src/features/index.ts';
 import { VelocityModel } from './velocity-model.ts';
-import { PROPERTY_LATENESS_MS, randomBatches } from './velocity-streams.ts';
+import { PROPERTY_LATENESS_MS, PROPERTY_SPECS, random, randomBatches } from './velocity-streams.ts';
 import { assertAllKeysExpire, assertMatchesModel, deleteKeys } from './velocity-check.ts';
 
 import { REDIS_URL } from '../support/env.ts';
@@ -73,5 +73,55 @@ describe('adding features to an entity that is already counted', () => {
       if (b >= half) checked += batch.length;
     }
     assert.ok(checked > 50);
+  });
+});
+
+describe('velocity state shared and cached', () => {
+  const prefix = `test:features:shared:${randomUUID()}:`;
+  let client: RedisClient;
+  before(() => {
+    client = createRedisClient(REDIS_URL);
+  });
+  after(async () => {
+    await deleteKeys(client, prefix);
+    await client.quit();
+  });
+  const options = (keyPrefix: string, cacheEntities?: number) => ({
+    redis: client,
+    specs: PROPERTY_SPECS,
+    latenessMs: PROPERTY_LATENESS_MS,
+    keyPrefix,
+    ...(cacheEntities === undefined ? {} : { cacheEntities }),
+  });
+
+  it('two stages on the same entities (two processes) taking turns equal the reference model: stale cached writes are refused and recounted', async () => {
+    const a = createRedisFeatureStage(options(`${prefix}turns:`));
+    const b = createRedisFeatureStage(options(`${prefix}turns:`));
+    const model = new VelocityModel(PROPERTY_SPECS, PROPERTY_LATENESS_MS);
+    const rng = random(77);
+    for (const [n, batch] of randomBatches(77, 400).entries()) {
+      const stage = rng() < 0.5 ? a : b;
+      assert.deepStrictEqual(await stage.compute(batch), model.process(batch), `batch ${n}`);
+    }
+    assert.ok(a.stats().conflicts > 0 && b.stats().conflicts > 0, JSON.stringify([a.stats(), b.stats()]));
+    assert.equal(Math.max(...model.timesCounted.values()), 1);
+  });
+
+  it('batches computed concurrently on one stage count each entity\'s events in call order', async () => {
+    const stage = createRedisFeatureStage(options(`${prefix}concurrent:`));
+    const model = new VelocityModel(PROPERTY_SPECS, PROPERTY_LATENESS_MS);
+    const batches = randomBatches(78, 400);
+    for (let i = 0; i + 1 < batches.length; i += 3) {
+      const group = batches.slice(i, i + 3);
+      const actual = await Promise.all(group.map((batch) => stage.compute(batch)));
+      assert.deepStrictEqual(actual, group.map((batch) => model.process(batch)), `batches ${i}..${i + group.length - 1}`);
+    }
+  });
+
+  it('a cache smaller than the entities of a batch still equals the reference model', async () => {
+    const stage = createRedisFeatureStage(options(`${prefix}tiny:`, 1));
+    const model = new VelocityModel(PROPERTY_SPECS, PROPERTY_LATENESS_MS);
+    for (const [n, batch] of randomBatches(79, 300).entries()) assert.deepStrictEqual(await stage.compute(batch), model.process(batch), `batch ${n}`);
+    assert.ok(stage.stats().conflicts > 0 && stage.stats().cachedEntities <= 1, JSON.stringify(stage.stats()));
   });
 });

@@ -1,0 +1,106 @@
+import type { DistinctField } from './spec.ts';
+
+/**
+ * One entity's velocity state (card C1, pair C1+T9…) as this process holds it, and its stored form: one Redis hash
+ * `<prefix>{<tag>}:s` with the fields
+ *   v                          version token of the last write (compare-and-set: a writer must name the one it read)
+ *   w                          watermark: highest effective event time counted
+ *   x                          watermark at the last idle-TTL refresh
+ *   b:<bucketMs>:<idx>         '<count>:<amount sum>' of bucket idx
+ *   d:<bucketMs>:<idx>:<field>:<value>   occurrences of a distinct value in bucket idx
+ *   i:<event id>               '<effective time>,<o1>,…,<oN>': the outputs the event got when it was first counted
+ */
+export interface Bucket {
+  c: number;
+  s: number;
+  /** Per distinct field: value -> occurrences in this bucket. */
+  d: Map<DistinctField, Map<string, number>> | undefined;
+}
+
+export interface FirstCount {
+  readonly t: number;
+  readonly outputs: readonly number[];
+}
+
+/** A window's running totals over buckets (head - buckets, head], so that an event in the newest bucket reads in O(1). */
+export interface RunningWindow {
+  head: number;
+  c: number;
+  s: number;
+  /** Per distinct field of the window, in plan order: value -> occurrences in the window. */
+  readonly distinct: Map<string, number>[];
+}
+
+/** Pending field writes of one entity: value, or null to delete the field. */
+export type FieldWrites = Map<string, string | null>;
+
+export class EntityState {
+  /** '' = not in Redis as far as this process knows. */
+  version = '';
+  wm: number | undefined;
+  refreshed: number | undefined;
+  /** bucketMs -> idx -> bucket */
+  readonly buckets = new Map<number, Map<number, Bucket>>();
+  readonly ids = new Map<string, FirstCount>();
+  oldestId: number | undefined;
+  /** Watermark at which the next bucket can be dropped (-Infinity: check at the next write). */
+  nextTrim: number | undefined;
+  /** Derived from the buckets, built on first use; by plan window index. */
+  readonly windows: (RunningWindow | undefined)[] = [];
+
+  bucket(bucketMs: number, idx: number): Bucket | undefined {
+    return this.buckets.get(bucketMs)?.get(idx);
+  }
+
+  bucketOrNew(bucketMs: number, idx: number): Bucket {
+    let size = this.buckets.get(bucketMs);
+    if (size === undefined) this.buckets.set(bucketMs, (size = new Map()));
+    let bucket = size.get(idx);
+    if (bucket === undefined) size.set(idx, (bucket = { c: 0, s: 0, d: undefined }));
+    return bucket;
+  }
+
+  /** The state stored in a Redis hash, from its HGETALL reply (field, value, field, value…). Unknown fields are ignored. */
+  static fromHash(flat: readonly string[]): EntityState {
+    const state = new EntityState();
+    const ids: [string, FirstCount][] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const field = flat[i] as string;
+      const value = flat[i + 1] as string;
+      if (field === 'v') state.version = value;
+      else if (field === 'w') state.wm = Number(value);
+      else if (field === 'x') state.refreshed = Number(value);
+      else if (field.startsWith('b:')) {
+        const [, bs, idx] = field.split(':');
+        const [c, s] = value.split(':');
+        const bucket = state.bucketOrNew(Number(bs), Number(idx));
+        bucket.c = Number(c);
+        bucket.s = Number(s);
+      } else if (field.startsWith('d:')) {
+        const a = field.indexOf(':', 2);
+        const b = field.indexOf(':', a + 1);
+        const c = field.indexOf(':', b + 1);
+        if (a < 0 || b < 0 || c < 0) continue;
+        const bucket = state.bucketOrNew(Number(field.slice(2, a)), Number(field.slice(a + 1, b)));
+        const name = field.slice(b + 1, c) as DistinctField;
+        bucket.d ??= new Map();
+        let values = bucket.d.get(name);
+        if (values === undefined) bucket.d.set(name, (values = new Map()));
+        values.set(field.slice(c + 1), Number(value));
+      } else if (field.startsWith('i:')) {
+        const parts = value.split(',').map(Number);
+        ids.push([field.slice(2), { t: parts[0] as number, outputs: parts.slice(1) }]);
+      }
+    }
+    // in counting order (by effective time), as the velocity stage keeps them
+    ids.sort((a, b) => a[1].t - b[1].t);
+    for (const [id, counted] of ids) state.ids.set(id, counted);
+    state.oldestId = ids[0]?.[1].t;
+    if (state.buckets.size > 0) state.nextTrim = -Infinity;
+    return state;
+  }
+}
+
+export const bucketField = (bucketMs: number, idx: number): string => `b:${bucketMs}:${idx}`;
+export const distinctField = (bucketMs: number, idx: number, field: string, value: string): string => `d:${bucketMs}:${idx}:${field}:${value}`;
+export const idField = (id: string): string => `i:${id}`;

@@ -1,0 +1,238 @@
+import type { PaymentEvent } from '../ingest/event.ts';
+import { bucketField, distinctField, idField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
+import type { EntityPlan, WindowPlan } from './plan.ts';
+
+/** How an event was counted for one entity (docs/features.md, Semantics). */
+export const Status = { IN_ORDER: 0, LATE: 1, CLAMPED: 2, STALE: 3, DUPLICATE: 4 } as const;
+export type Status = (typeof Status)[keyof typeof Status];
+
+export interface EntityReply {
+  readonly status: Status;
+  /** wm - ts when ts < wm, else 0. */
+  readonly lateMs: number;
+  /** By plan output: count, amount sum or distinct count of its window at the event's effective time. */
+  readonly outputs: readonly number[];
+}
+
+export interface CountedEntity {
+  readonly replies: EntityReply[];
+  readonly writes: FieldWrites;
+  /** The stored hash needs its idle TTL (re)set: it is new, or its event time moved on by a quarter of the TTL. */
+  readonly expire: boolean;
+}
+
+/**
+ * Counts the events of one entity into its state, in order, exactly once per id, and returns each event's reply and
+ * the hash fields to write. Pure: the same state and events always give the same replies and writes.
+ */
+export function countEntityEvents(plan: EntityPlan, state: EntityState, events: readonly PaymentEvent[], indexes: readonly number[]): CountedEntity {
+  const L = plan.latenessMs;
+  const R = plan.retentionMs;
+  const writes: FieldWrites = new Map();
+  const replies: EntityReply[] = [];
+  const wm0 = state.wm;
+  for (const index of indexes) {
+    const event = events[index] as PaymentEvent;
+    const first = state.ids.get(event.id);
+    if (first !== undefined && (state.wm === undefined || first.t >= state.wm - L - R)) {
+      replies.push({ status: Status.DUPLICATE, lateMs: 0, outputs: first.outputs });
+      continue;
+    }
+    const wm = state.wm;
+    let status: Status = Status.IN_ORDER;
+    let t = event.ts;
+    let lateMs = 0;
+    if (wm !== undefined && event.ts < wm) {
+      lateMs = wm - event.ts;
+      status = Status.LATE;
+      if (event.ts < wm - L) {
+        t = wm - L;
+        status = event.ts < t - R ? Status.STALE : Status.CLAMPED;
+      }
+    }
+    if (status !== Status.STALE) {
+      countEvent(plan, state, t, event, writes);
+      if (wm === undefined || t > wm) state.wm = t;
+    }
+    const outputs = outputsAt(plan, state, t);
+    if (status !== Status.STALE) {
+      // delete first: the map stays in counting order, which trimIds relies on
+      state.ids.delete(event.id);
+      state.ids.set(event.id, { t, outputs });
+      writes.set(idField(event.id), `${t},${outputs.join(',')}`);
+      if (state.oldestId === undefined || t < state.oldestId) state.oldestId = t;
+    }
+    replies.push({ status, lateMs, outputs });
+  }
+  const wm = state.wm;
+  if (wm === undefined) return { replies, writes, expire: false };
+  if (wm !== wm0) writes.set('w', String(wm));
+  if (state.nextTrim !== undefined && state.nextTrim <= wm) trimBuckets(plan, state, wm, writes);
+  if (state.oldestId !== undefined && state.oldestId < wm - L - R) trimIds(plan, state, wm, writes);
+  // set when the entity is new, then refreshed each time its event time moves on by a quarter of the TTL, so an
+  // active entity never expires and an idle one does
+  const expire = state.version === '' || state.refreshed === undefined || wm - state.refreshed >= plan.idleTtlMs / 4;
+  if (expire) {
+    state.refreshed = wm;
+    writes.set('x', String(wm));
+  }
+  return { replies, writes, expire };
+}
+
+function countEvent(plan: EntityPlan, state: EntityState, t: number, event: PaymentEvent, writes: FieldWrites): void {
+  const windows = plan.windows;
+  for (let w = 0; w < windows.length; w++) {
+    const win = windows[w] as WindowPlan;
+    const idx = Math.floor(t / win.bucketMs);
+    const running = state.windows[w];
+    if (running === undefined) {
+      const head = state.wm === undefined ? idx : Math.max(idx, Math.floor(state.wm / win.bucketMs));
+      state.windows[w] = buildWindow(state, win, head);
+    } else if (idx > running.head) advance(state, win, running, idx);
+  }
+  for (const size of plan.bucketSizes) {
+    const bs = size.bucketMs;
+    const idx = Math.floor(t / bs);
+    const bucket = state.bucketOrNew(bs, idx);
+    if (size.counts) {
+      bucket.c += 1;
+      bucket.s += event.amount;
+      writes.set(bucketField(bs, idx), `${bucket.c}:${bucket.s}`);
+    }
+    for (const field of size.distinct) {
+      const value = event[field];
+      if (value === undefined || value === '') continue;
+      bucket.d ??= new Map();
+      let values = bucket.d.get(field);
+      if (values === undefined) bucket.d.set(field, (values = new Map()));
+      const occurrences = (values.get(value) ?? 0) + 1;
+      values.set(value, occurrences);
+      writes.set(distinctField(bs, idx, field, value), String(occurrences));
+    }
+    const expiry = (idx + size.keep) * bs + plan.latenessMs;
+    if (state.nextTrim === undefined || expiry < state.nextTrim) state.nextTrim = expiry;
+  }
+  for (let w = 0; w < windows.length; w++) {
+    const win = windows[w] as WindowPlan;
+    const running = state.windows[w] as RunningWindow;
+    if (Math.floor(t / win.bucketMs) <= running.head - win.buckets) continue;
+    if (win.counts) {
+      running.c += 1;
+      running.s += event.amount;
+    }
+    for (let k = 0; k < win.distinct.length; k++) {
+      const value = event[win.distinct[k] as keyof PaymentEvent] as string | undefined;
+      if (value === undefined || value === '') continue;
+      const values = running.distinct[k] as Map<string, number>;
+      values.set(value, (values.get(value) ?? 0) + 1);
+    }
+  }
+}
+
+function addBucket(running: RunningWindow, win: WindowPlan, bucket: Bucket | undefined, sign: 1 | -1): void {
+  if (bucket === undefined) return;
+  if (win.counts) {
+    running.c += sign * bucket.c;
+    running.s += sign * bucket.s;
+  }
+  if (bucket.d === undefined) return;
+  for (let k = 0; k < win.distinct.length; k++) {
+    const values = bucket.d.get(win.distinct[k] as (typeof win.distinct)[number]);
+    if (values === undefined) continue;
+    const totals = running.distinct[k] as Map<string, number>;
+    for (const [value, occurrences] of values) {
+      const total = (totals.get(value) ?? 0) + sign * occurrences;
+      if (total > 0) totals.set(value, total);
+      else totals.delete(value);
+    }
+  }
+}
+
+function buildWindow(state: EntityState, win: WindowPlan, head: number): RunningWindow {
+  const running: RunningWindow = { head, c: 0, s: 0, distinct: win.distinct.map(() => new Map<string, number>()) };
+  for (let b = head - win.buckets + 1; b <= head; b++) addBucket(running, win, state.bucket(win.bucketMs, b), 1);
+  return running;
+}
+
+/** Moves a window's head forward to idx: the buckets that leave it are subtracted. */
+function advance(state: EntityState, win: WindowPlan, running: RunningWindow, idx: number): void {
+  if (idx - win.buckets >= running.head) {
+    running.c = 0;
+    running.s = 0;
+    for (const values of running.distinct) values.clear();
+  } else {
+    for (let b = running.head - win.buckets + 1; b <= idx - win.buckets; b++) addBucket(running, win, state.bucket(win.bucketMs, b), -1);
+  }
+  running.head = idx;
+}
+
+/** Every output at effective time t: from the running window when t is in its newest bucket, else from the buckets. */
+function outputsAt(plan: EntityPlan, state: EntityState, t: number): number[] {
+  const outputs = new Array<number>(plan.outputs.length);
+  for (let o = 0; o < plan.outputs.length; o++) {
+    const output = plan.outputs[o] as EntityPlan['outputs'][number];
+    const win = plan.windows[output.window] as WindowPlan;
+    const idx = Math.floor(t / win.bucketMs);
+    const running = state.windows[output.window];
+    if (running !== undefined && running.head === idx) {
+      if (output.kind === 'c') outputs[o] = running.c;
+      else if (output.kind === 's') outputs[o] = running.s;
+      else outputs[o] = (running.distinct[win.distinct.indexOf(output.field as (typeof win.distinct)[number])] as Map<string, number>).size;
+    } else if (output.kind === 'd') {
+      const seen = new Set<string>();
+      for (let b = idx - win.buckets + 1; b <= idx; b++) {
+        const values = state.bucket(win.bucketMs, b)?.d?.get(output.field as (typeof win.distinct)[number]);
+        if (values !== undefined) for (const value of values.keys()) seen.add(value);
+      }
+      outputs[o] = seen.size;
+    } else {
+      let total = 0;
+      for (let b = idx - win.buckets + 1; b <= idx; b++) {
+        const bucket = state.bucket(win.bucketMs, b);
+        if (bucket !== undefined) total += output.kind === 'c' ? bucket.c : bucket.s;
+      }
+      outputs[o] = total;
+    }
+  }
+  return outputs;
+}
+
+/** Drops every bucket no read can reach at watermark wm (reads are at wm - lateness or later), and sizes no window uses. */
+function trimBuckets(plan: EntityPlan, state: EntityState, wm: number, writes: FieldWrites): void {
+  let soonest: number | undefined;
+  for (const [bs, buckets] of state.buckets) {
+    const size = plan.bucketSizes.find((candidate) => candidate.bucketMs === bs);
+    for (const [idx, bucket] of buckets) {
+      const expiry = size === undefined ? -Infinity : (idx + size.keep) * bs + plan.latenessMs;
+      if (expiry <= wm) {
+        if (bucket.c > 0) writes.set(bucketField(bs, idx), null);
+        if (bucket.d !== undefined) {
+          for (const [field, values] of bucket.d) for (const value of values.keys()) writes.set(distinctField(bs, idx, field, value), null);
+        }
+        buckets.delete(idx);
+      } else if (soonest === undefined || expiry < soonest) soonest = expiry;
+    }
+    if (buckets.size === 0) state.buckets.delete(bs);
+  }
+  state.nextTrim = soonest;
+}
+
+/**
+ * Forgets ids counted before wm - lateness - retention. Ids are kept in counting order, and an id counted later has an
+ * effective time at most `lateness` below an earlier one's (it is at least the watermark then, minus the lateness), so
+ * the scan stops at the first id `lateness` past the cut; the oldest time is then known to within the lateness.
+ */
+function trimIds(plan: EntityPlan, state: EntityState, wm: number, writes: FieldWrites): void {
+  const cut = wm - plan.latenessMs - plan.retentionMs;
+  let first: number | undefined;
+  for (const [id, counted] of state.ids) {
+    if (counted.t < cut) {
+      state.ids.delete(id);
+      writes.set(idField(id), null);
+    } else {
+      first ??= counted.t;
+      if (counted.t >= cut + plan.latenessMs) break;
+    }
+  }
+  state.oldestId = first === undefined ? undefined : first - plan.latenessMs;
+}
