@@ -98,16 +98,18 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   let commandsAtStart = 0;
   let resolveDone!: (r: { seconds: number; cpuMs: number }) => void;
   const finished = new Promise<{ seconds: number; cpuMs: number }>((r) => (resolveDone = r));
+  const metrics = createMetrics({ defaultMetrics: false });
   const processor = createProcessor({
     config,
     log,
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
     onDecided(decisions) {
       for (const d of decisions) {
         latency.recordValue(Math.max(1, Math.round(d.latencyMs * 1000)));
         outcomes[d.decision] = (outcomes[d.decision] ?? 0) + 1;
       }
       done += decisions.length;
+      if (process.env.BENCH_BATCHES) process.stderr.write(`${decisions.length} `);
       if (done >= N && stop) resolveDone(stop());
     },
   });
@@ -116,6 +118,7 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   await processor.start();
   const result = await finished;
   const redisCommands = (await commands()) - commandsAtStart;
+  if (process.env.BENCH_STAGES) process.stderr.write(`${JSON.stringify((await metrics.stageSeconds.get()).values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => [v.labels.stage, Math.round((v.value * 1e6) / N)]))}\n`);
   await processor.stop();
   await redis.quit();
   return {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Encoder } from '@msgpack/msgpack';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis-client.ts';
 
@@ -22,7 +21,7 @@ export interface CommitScript {
   queue(pipeline: ChainableCommander, ttlMs: number, entries: readonly CommitEntry[]): void;
 }
 
-type ScriptMethod = (...args: (string | Buffer)[]) => unknown;
+type ScriptMethod = (...args: string[]) => unknown;
 
 /** Refused entries from a script reply: index into the entries, and the hash as field, value, field, value… */
 export function parseConflicts(reply: unknown): { index: number; hash: string[] }[] {
@@ -39,12 +38,12 @@ export function registerCommitScript(client: RedisClient): CommitScript {
     const lua = readFileSync(new URL('./lua/commit-1n.lua', import.meta.url), 'utf8');
     client.defineCommand(name, { lua }); // the number of keys is given on each call
   }
-  const encoder = new Encoder();
   return {
     queue(pipeline, ttlMs, entries) {
       const keys = entries.map((entry) => entry.key);
-      const packed = encoder.encode(entries.map((entry) => [entry.expected, entry.expire ? 1 : 0, entry.sets, entry.deletes]));
-      ((pipeline as unknown as Record<string, ScriptMethod>)[name] as ScriptMethod).call(pipeline, String(keys.length), ...keys, String(ttlMs), Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
+      // JSON: V8 writes it natively and Redis's cjson reads it in C (a JS msgpack encoder cost 3x more here)
+      const packed = JSON.stringify(entries.map((entry) => [entry.expected, entry.expire ? 1 : 0, entry.sets, entry.deletes]));
+      ((pipeline as unknown as Record<string, ScriptMethod>)[name] as ScriptMethod).call(pipeline, String(keys.length), ...keys, String(ttlMs), packed);
     },
   };
 }

@@ -24,6 +24,7 @@ function redisFeatures(config: Config, specs: FeatureSpecs, metrics?: Metrics): 
     timeoutMs: config.featuresTimeoutMs,
     minReplicas: config.featuresMinReplicas,
     keyPrefix: config.featuresKeyPrefix,
+    cacheEntities: config.featuresCacheEntities,
   });
 }
 

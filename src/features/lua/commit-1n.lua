@@ -4,7 +4,7 @@
 
   KEYS[k]  state hash of entity k: <prefix>{<entity>}:s (docs/features.md, Storage); field 'v' is its version token
   ARGV[1]  idle TTL ms, set on the hashes whose entry asks for it
-  ARGV[2]  msgpack array, one entry per key in KEYS order:
+  ARGV[2]  JSON array, one entry per key in KEYS order:
            { expected version ('' = the hash must not exist), expire (1 = set the TTL),
              { field, value, ... } to set (the first pair is 'v' and the new version whenever anything is written),
              { field, ... } to delete }
@@ -14,7 +14,7 @@
 ]]
 local rcall = redis.call
 local ttl = ARGV[1]
-local entries = cmsgpack.unpack(ARGV[2])
+local entries = cjson.decode(ARGV[2])
 local CHUNK = 1000 -- elements per command call: far below Lua's unpack limit
 
 local function chunked(command, key, items, step)
