@@ -1,9 +1,12 @@
 /**
- * Features-stage throughput on real Redis: the batched Lua stage (one EVALSHA per entity per batch, one pipeline per
- * node) against a naive baseline (one awaited command per counter and per window read), in the same run, on the
- * same events: the first rows of the fraud-handbook dataset (card, terminal, card+terminal, account = customer).
+ * Features-stage throughput on real Redis: the velocity stage (features counted in this process from cached entity
+ * states, one compare-and-set script call per batch, one pipeline per node) against a naive baseline (one awaited
+ * command per counter and per window read), in the same run, on the same events: the first rows of the
+ * fraud-handbook dataset (card, terminal, card+terminal, account = customer). A third row runs the second half of
+ * the events through a fresh stage on the keys the first half wrote: a cold cache, every known entity read once.
+ * With --expose-gc it also reports the heap held per cached entity.
  *
- *   REDIS_URL=redis://127.0.0.1:6390 node --import tsx bench/features.bench.ts [--events 20000] [--naive-events 1000] [--batch 500] [--json]
+ *   REDIS_URL=redis://127.0.0.1:6390 node --expose-gc --import tsx bench/features.bench.ts [--events 20000] [--naive-events 1000] [--batch 500] [--json]
  *
  * Prints a table; with --json, one JSON object as the last line. Keys use a unique prefix and are deleted afterwards.
  */
@@ -69,6 +72,10 @@ interface Result {
   serverCommandsPerEvent: number;
   /** Redis CPU (user + sys, INFO cpu, all masters) per event: steadier than events/s on a shared machine. */
   redisCpuMicrosPerEvent: number;
+  /** This process's CPU (user + sys) per event. */
+  nodeCpuMicrosPerEvent: number;
+  /** Entity writes refused (cold cache or another writer), per event. */
+  conflictsPerEvent: number;
 }
 
 interface ServerCounters {
@@ -89,14 +96,24 @@ async function serverCounters(client: RedisClient): Promise<ServerCounters> {
   return total;
 }
 
-async function runLua(client: RedisClient, specs: FeatureSpecs, events: PaymentEvent[], batchSize: number, prefix: string): Promise<Result> {
+async function runStage(mode: string, client: RedisClient, specs: FeatureSpecs, events: PaymentEvent[], batchSize: number, prefix: string): Promise<Result & { heapBytesPerEntity?: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
   const stage = createRedisFeatureStage({ redis: client, specs, keyPrefix: prefix, latenessMs: 300_000, timeoutMs: 60_000 });
   const before = await serverCounters(client);
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < events.length; i += batchSize) await stage.compute(events.slice(i, i + batchSize));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
   const stats = stage.stats();
-  return result('batched Lua', events.length, seconds, stats.roundTrips, stats.scriptCalls, before, await serverCounters(client));
+  const row = result(mode, events.length, seconds, stats.roundTrips, stats.scriptCalls, before, await serverCounters(client), (used.user + used.system) / events.length, stats.conflicts);
+  if (gc === undefined || stats.cachedEntities === 0) return row;
+  gc();
+  const heapBytesPerEntity = Math.round((process.memoryUsage().heapUsed - heapBefore) / stats.cachedEntities);
+  void stage; // held until here: its cache is what is measured
+  return { ...row, heapBytesPerEntity };
 }
 
 /** One awaited command per dedup check, per counter increment and per window read: what the script replaces. */
@@ -148,7 +165,7 @@ async function runNaive(client: RedisClient, specs: FeatureSpecs, events: Paymen
   return result('naive, 1 command per counter', events.length, seconds, commands, commands, before, await serverCounters(client));
 }
 
-function result(mode: string, events: number, seconds: number, roundTrips: number, commands: number, before: ServerCounters, after: ServerCounters): Result {
+function result(mode: string, events: number, seconds: number, roundTrips: number, commands: number, before: ServerCounters, after: ServerCounters, nodeCpuMicrosPerEvent = 0, conflicts = 0): Result {
   return {
     mode,
     events,
@@ -158,6 +175,8 @@ function result(mode: string, events: number, seconds: number, roundTrips: numbe
     commandsPerEvent: commands / events,
     serverCommandsPerEvent: (after.calls - before.calls) / events,
     redisCpuMicrosPerEvent: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / events,
+    nodeCpuMicrosPerEvent,
+    conflictsPerEvent: conflicts / events,
   };
 }
 
@@ -178,22 +197,27 @@ const naiveEvents = events.slice(0, Number(args['naive-events']));
 const client = createRedisClient(REDIS_URL, { commandTimeoutMs: 10_000 });
 const prefix = `bench:features:${randomUUID()}:`;
 try {
-  await runLua(client, specs, events.slice(0, 1000), Number(args.batch), `${prefix}warm:`); // JIT and script cache
-  const lua = await runLua(client, specs, events, Number(args.batch), `${prefix}lua:`);
+  const batch = Number(args.batch);
+  await runStage('warm-up', client, specs, events.slice(0, 1000), batch, `${prefix}warm:`); // JIT and script cache
+  const lua = await runStage('velocity stage', client, specs, events, batch, `${prefix}lua:`);
+  const half = Math.floor(events.length / 2);
+  await runStage('first half', client, specs, events.slice(0, half), batch, `${prefix}cold:`);
+  const cold = await runStage('2nd half, cold cache', client, specs, events.slice(half), batch, `${prefix}cold:`);
   const naive = await runNaive(client, specs, naiveEvents, `${prefix}naive:`);
-  const luaSameEvents = await runLua(client, specs, naiveEvents, Number(args.batch), `${prefix}lua2:`);
-  const rows = [lua, luaSameEvents, naive];
+  const luaSameEvents = await runStage('velocity stage', client, specs, naiveEvents, batch, `${prefix}lua2:`);
+  const rows = [lua, cold, luaSameEvents, naive];
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), shared with other helpers; Node ${process.version}; Redis ${REDIS_URL}`;
   console.log(`features bench — ${specs.features.length} features, batch ${args.batch}, ${machine}`);
-  console.log('mode                           events   seconds   events/s  round trips/event  commands/event  server commands/event  redis cpu µs/event');
+  console.log('mode                           events   seconds   events/s  round trips/event  commands/event  server commands/event  redis cpu µs/event  node cpu µs/event  conflicts/event');
   for (const r of rows) {
     console.log(
-      `${r.mode.padEnd(30)} ${String(r.events).padStart(6)} ${r.seconds.toFixed(2).padStart(9)} ${r.eventsPerSecond.toFixed(0).padStart(10)} ${r.roundTripsPerEvent.toFixed(3).padStart(18)} ${r.commandsPerEvent.toFixed(2).padStart(15)} ${r.serverCommandsPerEvent.toFixed(1).padStart(22)} ${r.redisCpuMicrosPerEvent.toFixed(0).padStart(19)}`,
+      `${r.mode.padEnd(30)} ${String(r.events).padStart(6)} ${r.seconds.toFixed(2).padStart(9)} ${r.eventsPerSecond.toFixed(0).padStart(10)} ${r.roundTripsPerEvent.toFixed(3).padStart(18)} ${r.commandsPerEvent.toFixed(2).padStart(15)} ${r.serverCommandsPerEvent.toFixed(1).padStart(22)} ${r.redisCpuMicrosPerEvent.toFixed(0).padStart(19)} ${r.nodeCpuMicrosPerEvent.toFixed(0).padStart(18)} ${r.conflictsPerEvent.toFixed(2).padStart(16)}`,
     );
   }
   const ratio = luaSameEvents.eventsPerSecond / naive.eventsPerSecond;
-  console.log(`batched Lua / naive on the same ${naive.events} events: ${ratio.toFixed(1)}x events/s`);
-  if (args.json) console.log(JSON.stringify({ bench: 'features', machine, features: specs.features.length, batch: Number(args.batch), lua, luaSameEvents, naive, ratio }));
+  console.log(`velocity stage / naive on the same ${naive.events} events: ${ratio.toFixed(1)}x events/s`);
+  if (lua.heapBytesPerEntity !== undefined) console.log(`heap held per cached entity: ${lua.heapBytesPerEntity} bytes`);
+  if (args.json) console.log(JSON.stringify({ bench: 'features', machine, features: specs.features.length, batch, stage: lua, coldCache: cold, stageSameEvents: luaSameEvents, naive, ratio }));
 } finally {
   await deletePrefix(client, prefix);
   await client.quit();
