@@ -11,6 +11,8 @@ import type { DistinctField } from './spec.ts';
  *   i:<event id>               '<effective time>,<o1>,…,<oN>': the outputs the event got when it was first counted
  */
 export interface Bucket {
+  /** Its `b:` field name; its `d:` names start with `d:<bucketMs>:<idx>:` (built once per bucket, not per event). */
+  readonly field: string;
   c: number;
   s: number;
   /** Per distinct field: value -> occurrences in this bucket. */
@@ -56,7 +58,7 @@ export class EntityState {
     let size = this.buckets.get(bucketMs);
     if (size === undefined) this.buckets.set(bucketMs, (size = new Map()));
     let bucket = size.get(idx);
-    if (bucket === undefined) size.set(idx, (bucket = { c: 0, s: 0, d: undefined }));
+    if (bucket === undefined) size.set(idx, (bucket = { field: bucketField(bucketMs, idx), c: 0, s: 0, d: undefined }));
     return bucket;
   }
 
@@ -96,11 +98,14 @@ export class EntityState {
     ids.sort((a, b) => a[1].t - b[1].t);
     for (const [id, counted] of ids) state.ids.set(id, counted);
     state.oldestId = ids[0]?.[1].t;
+    // in time order, as buckets are created live (trimBuckets relies on it)
+    for (const [bucketMs, buckets] of state.buckets) state.buckets.set(bucketMs, new Map([...buckets].sort((a, b) => a[0] - b[0])));
     if (state.buckets.size > 0) state.nextTrim = -Infinity;
     return state;
   }
 }
 
 export const bucketField = (bucketMs: number, idx: number): string => `b:${bucketMs}:${idx}`;
-export const distinctField = (bucketMs: number, idx: number, field: string, value: string): string => `d:${bucketMs}:${idx}:${field}:${value}`;
+/** The `d:` field of a value in a bucket, from the bucket's `b:` field name. */
+export const distinctField = (bucket: Bucket, field: string, value: string): string => `d${bucket.field.slice(1)}:${field}:${value}`;
 export const idField = (id: string): string => `i:${id}`;

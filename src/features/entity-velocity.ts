@@ -1,5 +1,5 @@
 import type { PaymentEvent } from '../ingest/event.ts';
-import { bucketField, distinctField, idField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
+import { distinctField, idField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
 import type { EntityPlan, WindowPlan } from './plan.ts';
 
 /** How an event was counted for one entity (docs/features.md, Semantics). */
@@ -97,7 +97,7 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
     if (size.counts) {
       bucket.c += 1;
       bucket.s += event.amount;
-      writes.set(bucketField(bs, idx), `${bucket.c}:${bucket.s}`);
+      writes.set(bucket.field, `${bucket.c}:${bucket.s}`);
     }
     for (const field of size.distinct) {
       const value = event[field];
@@ -107,7 +107,7 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
       if (values === undefined) bucket.d.set(field, (values = new Map()));
       const occurrences = (values.get(value) ?? 0) + 1;
       values.set(value, occurrences);
-      writes.set(distinctField(bs, idx, field, value), String(occurrences));
+      writes.set(distinctField(bucket, field, value), String(occurrences));
     }
     const expiry = (idx + size.keep) * bs + plan.latenessMs;
     if (state.nextTrim === undefined || expiry < state.nextTrim) state.nextTrim = expiry;
@@ -197,20 +197,30 @@ function outputsAt(plan: EntityPlan, state: EntityState, t: number): number[] {
   return outputs;
 }
 
-/** Drops every bucket no read can reach at watermark wm (reads are at wm - lateness or later), and sizes no window uses. */
+/**
+ * Drops every bucket no read can reach at watermark wm (reads are at wm - lateness or later), and sizes no window uses.
+ * Buckets are kept in creation order, and a bucket created later is at most `lateness` (plus one bucket) older than
+ * an earlier one (it is at least the watermark then, minus the lateness): the scan stops once a bucket expires that
+ * much after wm, and the next trim time is known to within that slack.
+ */
 function trimBuckets(plan: EntityPlan, state: EntityState, wm: number, writes: FieldWrites): void {
   let soonest: number | undefined;
   for (const [bs, buckets] of state.buckets) {
     const size = plan.bucketSizes.find((candidate) => candidate.bucketMs === bs);
+    const slack = (Math.ceil(plan.latenessMs / bs) + 1) * bs;
     for (const [idx, bucket] of buckets) {
       const expiry = size === undefined ? -Infinity : (idx + size.keep) * bs + plan.latenessMs;
       if (expiry <= wm) {
-        if (bucket.c > 0) writes.set(bucketField(bs, idx), null);
+        if (bucket.c > 0) writes.set(bucket.field, null);
         if (bucket.d !== undefined) {
-          for (const [field, values] of bucket.d) for (const value of values.keys()) writes.set(distinctField(bs, idx, field, value), null);
+          for (const [field, values] of bucket.d) for (const value of values.keys()) writes.set(distinctField(bucket, field, value), null);
         }
         buckets.delete(idx);
-      } else if (soonest === undefined || expiry < soonest) soonest = expiry;
+        continue;
+      }
+      const bound = expiry > wm + slack ? expiry - slack : expiry;
+      if (soonest === undefined || bound < soonest) soonest = bound;
+      if (expiry > wm + slack) break;
     }
     if (buckets.size === 0) state.buckets.delete(bs);
   }

@@ -5,6 +5,7 @@ import { ConfigError, DependencyUnavailableError, ErrorCodes } from '../errors.t
 import type { FeatureStage } from './index.ts';
 import { parseConflicts, registerCommitScript, type CommitEntry } from './commit-script.ts';
 import { EntityState } from './entity-state.ts';
+import { FeatureObjects } from './feature-object.ts';
 import { countEntityEvents, Status, type EntityReply } from './entity-velocity.ts';
 import { entityTag, planFeatures, type EntityPlan } from './plan.ts';
 import { createRedisClient, nodeGroupOf, pingRedis, toRedisError, whenReady, withDeadline, type RedisClient } from './redis-client.ts';
@@ -142,6 +143,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   if (!Number.isSafeInteger(dedupRetentionMs) || dedupRetentionMs < 0) throw new ConfigError('features.dedupRetentionMs', 'must be a non-negative integer');
   const idleTtlMs = options.idleTtlMs ?? Math.max(longest, dedupRetentionMs) + latenessMs + 86_400_000;
   const plans = planFeatures(options.specs, { latenessMs, idleTtlMs, dedupRetentionMs });
+  if (plans.length > 30) throw new ConfigError('features', `${plans.length} entity kinds: at most 30`);
+  const featureObjects = new FeatureObjects(plans);
   const ownsClient = typeof options.redis === 'string';
   const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? timeoutMs }) : options.redis;
   const script = registerCommitScript(client);
@@ -231,14 +234,21 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   async function run(events: readonly PaymentEvent[]): Promise<FeatureValues[]> {
     await whenReady(client, timeoutMs);
     const byTag = new Map<string, Group>();
+    // for event i and plan p: its group, and its position among the group's events
+    const P = plans.length;
+    const slotGroup = new Array<Group | undefined>(events.length * P);
+    const slotPosition = new Int32Array(events.length * P);
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as PaymentEvent;
-      for (const plan of plans) {
+      for (let p = 0; p < P; p++) {
+        const plan = plans[p] as EntityPlan;
         const tag = entityTag(plan, event);
         if (tag === undefined) continue;
-        const group = byTag.get(tag);
+        let group = byTag.get(tag);
         if (group !== undefined) group.events.push(i);
-        else byTag.set(tag, { plan, tag, key: `${keyPrefix}{${tag}}:s`, events: [i], state: undefined as unknown as EntityState, replies: [], entry: undefined as unknown as CommitEntry });
+        else byTag.set(tag, (group = { plan, tag, key: `${keyPrefix}{${tag}}:s`, events: [i], state: undefined as unknown as EntityState, replies: [], entry: undefined as unknown as CommitEntry }));
+        slotGroup[i * P + p] = group;
+        slotPosition[i * P + p] = group.events.length - 1;
       }
     }
     const groups = [...byTag.values()];
@@ -267,25 +277,24 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       release();
     }
 
-    const features: FeatureValues[] = events.map(() => ({}));
+    const features = new Array<FeatureValues>(events.length);
     const flags = new Uint8Array(events.length);
-    for (const group of groups) {
-      const reads = group.plan.reads;
-      for (let e = 0; e < group.events.length; e++) {
-        const index = group.events[e] as number;
-        const reply = group.replies[e] as EntityReply;
-        flags[index]! |= STATUS_FLAGS[reply.status];
-        if (reply.lateMs > counters.maxLatenessMs) counters.maxLatenessMs = reply.lateMs;
-        const target = features[index] as FeatureValues;
-        for (const read of reads) {
-          const value = reply.outputs[read.output] as number;
-          if (read.countOutput === undefined) target[read.name] = value;
-          else {
-            const n = reply.outputs[read.countOutput] as number;
-            target[read.name] = n === 0 ? 0 : value / n;
-          }
+    const outputs = new Array<readonly number[] | undefined>(P);
+    for (let i = 0; i < events.length; i++) {
+      let mask = 0;
+      for (let p = 0; p < P; p++) {
+        const group = slotGroup[i * P + p];
+        if (group === undefined) {
+          outputs[p] = undefined;
+          continue;
         }
+        const reply = group.replies[slotPosition[i * P + p] as number] as EntityReply;
+        flags[i]! |= STATUS_FLAGS[reply.status];
+        if (reply.lateMs > counters.maxLatenessMs) counters.maxLatenessMs = reply.lateMs;
+        outputs[p] = reply.outputs;
+        mask |= 1 << p;
       }
+      features[i] = featureObjects.build(mask, outputs);
     }
     counters.batches++;
     counters.events += events.length;

@@ -13,13 +13,9 @@ export class StateCache {
     return this.states.size;
   }
 
+  /** Does not count as a use: the stage sets every state it used once the batch is written, which does. */
   get(tag: string): EntityState | undefined {
-    const state = this.states.get(tag);
-    if (state !== undefined) {
-      this.states.delete(tag);
-      this.states.set(tag, state);
-    }
-    return state;
+    return this.states.get(tag);
   }
 
   set(tag: string, state: EntityState): void {
