@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Batch, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Batch, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from './kafkajs.ts';
 import type { Logger } from '../log.ts';
 import { backoffDelay } from '../retry.ts';
 

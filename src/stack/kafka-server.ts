@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../ingest/kafkajs.ts';
 import { StackError } from '../errors.ts';
 import { ErrorCodes } from '../errors.ts';
 import { KAFKA_VERSION, type StackLayout } from './paths.ts';
