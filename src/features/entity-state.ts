@@ -33,8 +33,11 @@ export interface RunningWindow {
   readonly distinct: Map<string, number>[];
 }
 
-/** Pending field writes of one entity: value, or null to delete the field. */
-export type FieldWrites = Map<string, string | null>;
+/** Pending field writes of one entity: field, value, field, value… to set (the last value of a field wins), then fields to delete. */
+export interface FieldWrites {
+  readonly sets: string[];
+  readonly deletes: string[];
+}
 
 export class EntityState {
   /** '' = not in Redis as far as this process knows. */

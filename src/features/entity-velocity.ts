@@ -16,6 +16,7 @@ export interface EntityReply {
 
 export interface CountedEntity {
   readonly replies: EntityReply[];
+  /** Hash fields to set (field, value…, a field may repeat: the last value wins) and then to delete. */
   readonly writes: FieldWrites;
   /** The stored hash needs its idle TTL (re)set: it is new, or its event time moved on by a quarter of the TTL. */
   readonly expire: boolean;
@@ -28,7 +29,7 @@ export interface CountedEntity {
 export function countEntityEvents(plan: EntityPlan, state: EntityState, events: readonly PaymentEvent[], indexes: readonly number[]): CountedEntity {
   const L = plan.latenessMs;
   const R = plan.retentionMs;
-  const writes: FieldWrites = new Map();
+  const writes: FieldWrites = { sets: [], deletes: [] };
   const replies: EntityReply[] = [];
   const wm0 = state.wm;
   for (const index of indexes) {
@@ -59,14 +60,14 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
       // delete first: the map stays in counting order, which trimIds relies on
       state.ids.delete(event.id);
       state.ids.set(event.id, { t, outputs });
-      writes.set(idField(event.id), `${t},${outputs.join(',')}`);
+      writes.sets.push(idField(event.id), `${t},${outputs.join(',')}`);
       if (state.oldestId === undefined || t < state.oldestId) state.oldestId = t;
     }
     replies.push({ status, lateMs, outputs });
   }
   const wm = state.wm;
   if (wm === undefined) return { replies, writes, expire: false };
-  if (wm !== wm0) writes.set('w', String(wm));
+  if (wm !== wm0) writes.sets.push('w', String(wm));
   if (state.nextTrim !== undefined && state.nextTrim <= wm) trimBuckets(plan, state, wm, writes);
   if (state.oldestId !== undefined && state.oldestId < wm - L - R) trimIds(plan, state, wm, writes);
   // set when the entity is new, then refreshed each time its event time moves on by a quarter of the TTL, so an
@@ -74,7 +75,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
   const expire = state.version === '' || state.refreshed === undefined || wm - state.refreshed >= plan.idleTtlMs / 4;
   if (expire) {
     state.refreshed = wm;
-    writes.set('x', String(wm));
+    writes.sets.push('x', String(wm));
   }
   return { replies, writes, expire };
 }
@@ -97,7 +98,7 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
     if (size.counts) {
       bucket.c += 1;
       bucket.s += event.amount;
-      writes.set(bucket.field, `${bucket.c}:${bucket.s}`);
+      writes.sets.push(bucket.field, `${bucket.c}:${bucket.s}`);
     }
     for (const field of size.distinct) {
       const value = event[field];
@@ -107,7 +108,7 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
       if (values === undefined) bucket.d.set(field, (values = new Map()));
       const occurrences = (values.get(value) ?? 0) + 1;
       values.set(value, occurrences);
-      writes.set(distinctField(bucket, field, value), String(occurrences));
+      writes.sets.push(distinctField(bucket, field, value), String(occurrences));
     }
     const expiry = (idx + size.keep) * bs + plan.latenessMs;
     if (state.nextTrim === undefined || expiry < state.nextTrim) state.nextTrim = expiry;
@@ -211,9 +212,9 @@ function trimBuckets(plan: EntityPlan, state: EntityState, wm: number, writes: F
     for (const [idx, bucket] of buckets) {
       const expiry = size === undefined ? -Infinity : (idx + size.keep) * bs + plan.latenessMs;
       if (expiry <= wm) {
-        if (bucket.c > 0) writes.set(bucket.field, null);
+        if (bucket.c > 0) writes.deletes.push(bucket.field);
         if (bucket.d !== undefined) {
-          for (const [field, values] of bucket.d) for (const value of values.keys()) writes.set(distinctField(bucket, field, value), null);
+          for (const [field, values] of bucket.d) for (const value of values.keys()) writes.deletes.push(distinctField(bucket, field, value));
         }
         buckets.delete(idx);
         continue;
@@ -238,7 +239,7 @@ function trimIds(plan: EntityPlan, state: EntityState, wm: number, writes: Field
   for (const [id, counted] of state.ids) {
     if (counted.t < cut) {
       state.ids.delete(id);
-      writes.set(idField(id), null);
+      writes.deletes.push(idField(id));
     } else {
       first ??= counted.t;
       if (counted.t >= cut + plan.latenessMs) break;

@@ -179,15 +179,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   function count(group: Group, events: readonly PaymentEvent[]): void {
     const counted = countEntityEvents(group.plan, group.state, events, group.events);
     group.replies = counted.replies;
-    const sets: string[] = [];
-    const deletes: string[] = [];
-    if (counted.writes.size > 0) {
-      sets.push('v', token + (writes++).toString(36));
-      for (const [field, value] of counted.writes) {
-        if (value === null) deletes.push(field);
-        else sets.push(field, value);
-      }
-    }
+    const { sets, deletes } = counted.writes;
+    if (sets.length > 0 || deletes.length > 0) sets.unshift('v', token + (writes++).toString(36));
     group.entry = { key: group.key, expected: group.state.version, expire: counted.expire, sets, deletes };
   }
 

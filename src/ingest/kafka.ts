@@ -1,4 +1,5 @@
-import { Kafka, logLevel as KafkaLogLevel, Partitioners, type Batch, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from './kafkajs.ts';
+import { Kafka, logLevel as KafkaLogLevel, type Batch, type Consumer, type Producer, type IHeaders, type Admin, CompressionTypes } from './kafkajs.ts';
+import { VigilPartitioner } from './partitioner.ts';
 import type { Logger } from '../log.ts';
 import { backoffDelay } from '../retry.ts';
 
@@ -155,7 +156,7 @@ export function createRecordProducer(kafka: Kafka): RecordProducer {
       idempotent: true,
       maxInFlightRequests: 5,
       retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: VigilPartitioner,
     });
   let producer = newProducer();
   let connected: Promise<void> | undefined;
