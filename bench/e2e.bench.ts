@@ -5,6 +5,7 @@
 //   npm run bench:e2e -- [--events 50000] [--partitions 12] [--json]
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import * as hdr from 'hdr-histogram-js';
 import { loadConfig } from '../src/config/index.ts';
@@ -58,14 +59,22 @@ interface Run {
   seconds: number;
   eventsPerSec: number;
   cpuMsPerEvent: number;
+  /** Main-thread time in garbage collection (PerformanceObserver 'gc' entries) per event. */
+  gcMsPerEvent: number;
 }
 
-function measure(): () => { seconds: number; cpuMs: number } {
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+
+function measure(): () => { seconds: number; cpuMs: number; gcMs: number } {
   const start = process.hrtime.bigint();
   const cpu = process.cpuUsage();
+  const gcAtStart = gcMs;
   return () => {
     const used = process.cpuUsage(cpu);
-    return { seconds: Number(process.hrtime.bigint() - start) / 1e9, cpuMs: (used.user + used.system) / 1000 };
+    return { seconds: Number(process.hrtime.bigint() - start) / 1e9, cpuMs: (used.user + used.system) / 1000, gcMs: gcMs - gcAtStart };
   };
 }
 
@@ -73,8 +82,8 @@ async function passThrough(): Promise<Run> {
   const consumer = createBatchConsumer(kafka, { groupId: `${base}-ceiling`, topic: config.topicPayments, fromBeginning: true, maxBytes: config.fetchMaxBytes, partitionsConsumedConcurrently: config.partitionsConsumedConcurrently, sessionTimeoutMs: config.sessionTimeoutMs });
   const out = createRecordProducer(kafka);
   let done = 0;
-  let stop: (() => { seconds: number; cpuMs: number }) | undefined;
-  const finished = new Promise<{ seconds: number; cpuMs: number }>((resolve) => {
+  let stop: (() => { seconds: number; cpuMs: number; gcMs: number }) | undefined;
+  const finished = new Promise<{ seconds: number; cpuMs: number; gcMs: number }>((resolve) => {
     void consumer.start(async (batch) => {
       stop ??= measure();
       await out.send(batch.messages.map((m) => ({ topic: `${base}.passthrough`, key: m.key, value: m.value ?? Buffer.alloc(0) })));
@@ -85,7 +94,7 @@ async function passThrough(): Promise<Run> {
   const result = await finished;
   await consumer.stop();
   await out.close();
-  return { seconds: result.seconds, eventsPerSec: Math.round(N / result.seconds), cpuMsPerEvent: result.cpuMs / N };
+  return { seconds: result.seconds, eventsPerSec: Math.round(N / result.seconds), cpuMsPerEvent: result.cpuMs / N, gcMsPerEvent: result.gcMs / N };
 }
 
 async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; redisCommandsPerEvent: number; outcomes: Record<string, number> }> {
@@ -94,10 +103,10 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   const outcomes: Record<string, number> = { allow: 0, review: 0, block: 0 };
   let done = 0;
-  let stop: (() => { seconds: number; cpuMs: number }) | undefined;
+  let stop: (() => { seconds: number; cpuMs: number; gcMs: number }) | undefined;
   let commandsAtStart = 0;
-  let resolveDone!: (r: { seconds: number; cpuMs: number }) => void;
-  const finished = new Promise<{ seconds: number; cpuMs: number }>((r) => (resolveDone = r));
+  let resolveDone!: (r: { seconds: number; cpuMs: number; gcMs: number }) => void;
+  const finished = new Promise<{ seconds: number; cpuMs: number; gcMs: number }>((r) => (resolveDone = r));
   const metrics = createMetrics({ defaultMetrics: false });
   const processor = createProcessor({
     config,
@@ -125,6 +134,7 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
     seconds: result.seconds,
     eventsPerSec: Math.round(N / result.seconds),
     cpuMsPerEvent: result.cpuMs / N,
+    gcMsPerEvent: result.gcMs / N,
     p50Ms: latency.getValueAtPercentile(50) / 1000,
     p99Ms: latency.getValueAtPercentile(99) / 1000,
     redisCommandsPerEvent: Math.round((redisCommands / N) * 10) / 10,
@@ -156,14 +166,16 @@ const result = {
   redisCommandsPerEvent: full.redisCommandsPerEvent,
   cpuMsPerEvent: Math.round(full.cpuMsPerEvent * 1000) / 1000,
   ceilingCpuMsPerEvent: Math.round(ceiling.cpuMsPerEvent * 1000) / 1000,
+  gcMsPerEvent: Math.round(full.gcMsPerEvent * 1000) / 1000,
+  ceilingGcMsPerEvent: Math.round(ceiling.gcMsPerEvent * 1000) / 1000,
   outcomes: full.outcomes,
 };
 process.stdout.write(
   [
-    `| run | events/s | CPU ms/event (Node) |`,
-    `| --- | ---: | ---: |`,
-    `| pass-through ceiling | ${ceiling.eventsPerSec} | ${result.ceilingCpuMsPerEvent} |`,
-    `| full pipeline | ${full.eventsPerSec} | ${result.cpuMsPerEvent} |`,
+    `| run | events/s | CPU ms/event (Node) | of which GC |`,
+    `| --- | ---: | ---: | ---: |`,
+    `| pass-through ceiling | ${ceiling.eventsPerSec} | ${result.ceilingCpuMsPerEvent} | ${result.ceilingGcMsPerEvent} |`,
+    `| full pipeline | ${full.eventsPerSec} | ${result.cpuMsPerEvent} | ${result.gcMsPerEvent} |`,
     `ratio ${result.ratioToCeiling}; decision latency p50 ${full.p50Ms} ms, p99 ${full.p99Ms} ms; Redis commands/event ${full.redisCommandsPerEvent}`,
     '',
   ].join('\n'),

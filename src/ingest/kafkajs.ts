@@ -40,6 +40,53 @@ if (require.cache[GROUPING_MODULE] === undefined) {
 }
 
 const kafkajs = require('kafkajs') as typeof KafkaJS;
+
+/** kafkajs' protocol encoder, as far as the varint writers below use it. */
+interface KafkaEncoder {
+  buf: Buffer;
+  offset: number;
+  ensureAvailable(length: number): void;
+  writeUVarInt(value: number): KafkaEncoder;
+  writeVarLong(value: number | bigint | object): KafkaEncoder;
+}
+interface KafkaEncoderClass {
+  prototype: KafkaEncoder;
+  sizeOfVarLong(value: unknown): number;
+}
+const Encoder = require('kafkajs/src/protocol/encoder.js') as KafkaEncoderClass;
+
+/**
+ * kafkajs writes every varint of every record through a new Buffer (`Buffer.from(byteArray)`) and every varlong
+ * through 64-bit Long objects: with a record's offset, timestamp, key and value lengths and headers, the largest
+ * source of garbage after the grouping above. These write the same bytes into the encoder's own buffer; varlongs
+ * beyond ±2^30 (never a record's deltas) still take kafkajs' path. test/ingest/kafkajs.test.ts compares the bytes.
+ */
+export const originalEncoder = { writeUVarInt: Encoder.prototype.writeUVarInt, writeVarLong: Encoder.prototype.writeVarLong, sizeOfVarLong: Encoder.sizeOfVarLong };
+const smallInteger = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 30) && value < 2 ** 30;
+Encoder.prototype.writeUVarInt = function writeUVarInt(this: KafkaEncoder, value: number): KafkaEncoder {
+  this.ensureAvailable(5);
+  let rest = value;
+  while ((rest & 0xffffff80) !== 0) {
+    this.buf[this.offset++] = (rest & 0x7f) | 0x80;
+    rest >>>= 7;
+  }
+  this.buf[this.offset++] = rest & 0x7f;
+  return this;
+};
+Encoder.prototype.writeVarLong = function writeVarLong(this: KafkaEncoder, value: number | bigint | object): KafkaEncoder {
+  if (!smallInteger(value)) return originalEncoder.writeVarLong.call(this, value);
+  return this.writeUVarInt(((value << 1) ^ (value >> 31)) >>> 0);
+};
+Encoder.sizeOfVarLong = function sizeOfVarLong(value: unknown): number {
+  if (!smallInteger(value)) return originalEncoder.sizeOfVarLong.call(Encoder, value);
+  let zigzag = ((value << 1) ^ (value >> 31)) >>> 0;
+  let bytes = 1;
+  while ((zigzag & 0xffffff80) !== 0) {
+    bytes++;
+    zigzag >>>= 7;
+  }
+  return bytes;
+};
 export const Kafka = kafkajs.Kafka;
 export type Kafka = KafkaJS.Kafka;
 export const logLevel = kafkajs.logLevel;
