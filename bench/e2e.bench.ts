@@ -129,6 +129,13 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   const redisCommands = (await commands()) - commandsAtStart;
   if (process.env.BENCH_STAGES) process.stderr.write(`${JSON.stringify((await metrics.stageSeconds.get()).values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => [v.labels.stage, Math.round((v.value * 1e6) / N)]))}\n`);
   await processor.stop();
+  // the velocity state this run wrote (one hash per entity) would otherwise stay until its idle TTL
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 10_000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
   await redis.quit();
   return {
     seconds: result.seconds,

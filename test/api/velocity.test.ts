@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createRedisClient, createRedisFeatureStage, parseFeatureSpecs } from '../../src/features/index.ts';
 import { collect, testKafka } from '../support/kafka.ts';
+import { deleteKeys } from '../features/velocity-check.ts';
 import { payment, REDIS_URL, startTestApi } from './helpers.ts';
 
 const SPECS = parseFeatureSpecs(
@@ -20,8 +21,7 @@ test('with the velocity stage and no API cache, a retried event gets its first f
   const client = createRedisClient(REDIS_URL);
   const prefix = `test:api:velocity:${randomUUID()}:`;
   t.after(async () => {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
+    await deleteKeys(client, prefix); // SCAN, not KEYS: a shared Redis may hold millions of keys
     client.disconnect();
   });
   const features = createRedisFeatureStage({ redis: client, specs: SPECS, keyPrefix: prefix });
