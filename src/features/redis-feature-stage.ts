@@ -29,8 +29,8 @@ export interface RedisFeatureStageOptions {
   /** Wall-clock TTL refreshed on every write of an entity. Default longest window + lateness + 1 day. */
   idleTtlMs?: number;
   /**
-   * compute() and ping() reject with a retriable REDIS_UNAVAILABLE after this long. Default 5000. Keep batches small
-   * enough that Redis runs a whole batch's scripts well within it (see docs/features.md for measured costs).
+   * A Redis round trip of compute(), and ping(), reject with a retriable REDIS_UNAVAILABLE after this long. Default
+   * 5000. Keep batches small enough that Redis runs a whole batch's script calls well within it.
    */
   timeoutMs?: number;
   /**
@@ -202,7 +202,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
         for (const call of calls) script.queue(pipeline, idleTtlMs, call.map((group) => group.entry));
         if (minReplicas > 0) pipeline.wait(minReplicas, replicaWaitMs);
         const sent = process.hrtime.bigint();
-        const results = await pipeline.exec();
+        // the deadline is the round trip's: time spent waiting for this process's own CPU is not Redis being down
+        const results = await withDeadline(pipeline.exec(), timeoutMs);
         options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
         counters.roundTrips++;
         counters.scriptCalls += calls.length;
@@ -305,7 +306,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
     async compute(events) {
       if (events.length === 0) return [];
       try {
-        return await withDeadline(run(events), timeoutMs);
+        return await run(events);
       } catch (error) {
         // after a failover the slot map may still name a dead master: re-read it before the caller retries
         if (client instanceof Cluster) client.refreshSlotsCache();
