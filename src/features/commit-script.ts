@@ -8,14 +8,21 @@ export interface CommitEntry {
   /** The version this process read ('' = the hash must not exist). */
   readonly expected: string;
   readonly expire: boolean;
-  /** field, value, field, value…; starts with 'v' and the new version when anything is written. */
+  /** State hash: field, value, field, value…; starts with 'v' and the new version when anything is written. */
   readonly sets: readonly string[];
   readonly deletes: readonly string[];
+  /** idx, n, id, value… (n pairs), … */
+  readonly ids: readonly string[];
+  readonly idBucketDeletes: readonly string[];
+  /** idx, n, id… (n ids), …: ids counted as new that Redis may already hold */
+  readonly checks: readonly string[];
+  readonly expireIdBuckets: readonly string[];
 }
 
 /**
  * The commit script registered on a client under `velocity-commit:<package version>`. Its reply lists, for each entry
- * refused because Redis held another version, the entry's index and the entity's whole hash.
+ * refused (Redis held another version, or already held an id counted as new), the entry's index, the entity's
+ * state hash and the ids found.
  */
 export interface CommitScript {
   queue(pipeline: ChainableCommander, ttlMs: number, entries: readonly CommitEntry[]): void;
@@ -23,11 +30,20 @@ export interface CommitScript {
 
 type ScriptMethod = (...args: string[]) => unknown;
 
-/** Refused entries from a script reply: index into the entries, and the hash as field, value, field, value… */
-export function parseConflicts(reply: unknown): { index: number; hash: string[] }[] {
+export interface RefusedEntry {
+  /** Into the entries of the call. */
+  index: number;
+  /** The state hash: field, value, field, value… */
+  hash: string[];
+  /** Looked-up ids that were there: id, value, id, value… */
+  found: string[];
+}
+
+/** Refused entries from a script reply. */
+export function parseConflicts(reply: unknown): RefusedEntry[] {
   const flat = reply as (number | string[])[];
-  const out: { index: number; hash: string[] }[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ index: (flat[i] as number) - 1, hash: flat[i + 1] as string[] });
+  const out: RefusedEntry[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) out.push({ index: (flat[i] as number) - 1, hash: flat[i + 1] as string[], found: flat[i + 2] as string[] });
   return out;
 }
 
@@ -42,7 +58,7 @@ export function registerCommitScript(client: RedisClient): CommitScript {
     queue(pipeline, ttlMs, entries) {
       const keys = entries.map((entry) => entry.key);
       // JSON: V8 writes it natively and Redis's cjson reads it in C (a JS msgpack encoder cost 3x more here)
-      const packed = JSON.stringify(entries.map((entry) => [entry.expected, entry.expire ? 1 : 0, entry.sets, entry.deletes]));
+      const packed = JSON.stringify(entries.map((entry) => [entry.expected, entry.expire ? 1 : 0, entry.sets, entry.deletes, entry.ids, entry.idBucketDeletes, entry.checks, entry.expireIdBuckets]));
       ((pipeline as unknown as Record<string, ScriptMethod>)[name] as ScriptMethod).call(pipeline, String(keys.length), ...keys, String(ttlMs), packed);
     },
   };

@@ -1,14 +1,18 @@
 import type { DistinctField } from './spec.ts';
 
 /**
- * One entity's velocity state (card C1, pair C1+T9…) as this process holds it, and its stored form: one Redis hash
+ * One entity's velocity state (card C1, pair C1+T9…) as this process holds it, and its stored form: the Redis hash
  * `<prefix>{<tag>}:s` with the fields
  *   v                          version token of the last write (compare-and-set: a writer must name the one it read)
  *   w                          watermark: highest effective event time counted
  *   x                          watermark at the last idle-TTL refresh
+ *   ib                         indexes of the entity's id buckets, comma-separated
  *   b:<bucketMs>:<idx>         '<count>:<amount sum>' of bucket idx
  *   d:<bucketMs>:<idx>:<field>:<value>   occurrences of a distinct value in bucket idx
- *   i:<event id>               '<effective time>,<o1>,…,<oN>': the outputs the event got when it was first counted
+ * and the counted event ids in hashes by effective time, `<prefix>{<tag>}:s:i:<idx>` (idx = floor(t / idBucketMs)),
+ * field event id, value '<effective time>,<o1>,…,<oN>': the outputs the event got when it was first counted. A whole
+ * id bucket is deleted once it is older than the retention, so ids are never listed to be forgotten, and loading an
+ * entity never reads them.
  */
 export interface Bucket {
   /** Its `b:` field name; its `d:` names start with `d:<bucketMs>:<idx>:` (built once per bucket, not per event). */
@@ -33,10 +37,18 @@ export interface RunningWindow {
   readonly distinct: Map<string, number>[];
 }
 
-/** Pending field writes of one entity: field, value, field, value… to set (the last value of a field wins), then fields to delete. */
+/**
+ * Pending writes of one entity: state hash fields to set (field, value…; the last value of a field wins) and to
+ * delete; ids by id bucket (id, value…); id buckets to delete; ids to look up in Redis, with the buckets that may hold
+ * them.
+ */
 export interface FieldWrites {
   readonly sets: string[];
   readonly deletes: string[];
+  readonly ids: Map<number, string[]>;
+  readonly idBucketDeletes: number[];
+  /** id bucket index -> ids to look up there */
+  readonly checks: Map<number, string[]>;
 }
 
 export class EntityState {
@@ -46,8 +58,16 @@ export class EntityState {
   refreshed: number | undefined;
   /** bucketMs -> idx -> bucket */
   readonly buckets = new Map<number, Map<number, Bucket>>();
+  /**
+   * Ids this process counted recently (or found in Redis), in counting order. An event not here is new if its ts is
+   * at least `vouchedFrom`; below it, it may have been counted before (by another process, or before this state was
+   * loaded, or its id was dropped from here), and Redis is asked.
+   */
   readonly ids = new Map<string, FirstCount>();
   oldestId: number | undefined;
+  vouchedFrom = -Infinity;
+  /** Indexes of the id buckets in Redis. */
+  readonly idBuckets = new Set<number>();
   /** Watermark at which the next bucket can be dropped (-Infinity: check at the next write). */
   nextTrim: number | undefined;
   /** Derived from the buckets, built on first use; by plan window index. */
@@ -68,14 +88,15 @@ export class EntityState {
   /** The state stored in a Redis hash, from its HGETALL reply (field, value, field, value…). Unknown fields are ignored. */
   static fromHash(flat: readonly string[]): EntityState {
     const state = new EntityState();
-    const ids: [string, FirstCount][] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const field = flat[i] as string;
       const value = flat[i + 1] as string;
       if (field === 'v') state.version = value;
       else if (field === 'w') state.wm = Number(value);
       else if (field === 'x') state.refreshed = Number(value);
-      else if (field.startsWith('b:')) {
+      else if (field === 'ib') {
+        for (const idx of value.split(',')) if (idx !== '') state.idBuckets.add(Number(idx));
+      } else if (field.startsWith('b:')) {
         const [, bs, idx] = field.split(':');
         const [c, s] = value.split(':');
         const bucket = state.bucketOrNew(Number(bs), Number(idx));
@@ -92,23 +113,26 @@ export class EntityState {
         let values = bucket.d.get(name);
         if (values === undefined) bucket.d.set(name, (values = new Map()));
         values.set(field.slice(c + 1), Number(value));
-      } else if (field.startsWith('i:')) {
-        const parts = value.split(',').map(Number);
-        ids.push([field.slice(2), { t: parts[0] as number, outputs: parts.slice(1) }]);
       }
     }
-    // in counting order (by effective time), as the velocity stage keeps them
-    ids.sort((a, b) => a[1].t - b[1].t);
-    for (const [id, counted] of ids) state.ids.set(id, counted);
-    state.oldestId = ids[0]?.[1].t;
+    // every event counted so far has ts <= its effective time <= wm: only those may be in Redis and not here
+    if (state.wm !== undefined) state.vouchedFrom = state.wm + 1;
     // in time order, as buckets are created live (trimBuckets relies on it)
     for (const [bucketMs, buckets] of state.buckets) state.buckets.set(bucketMs, new Map([...buckets].sort((a, b) => a[0] - b[0])));
     if (state.buckets.size > 0) state.nextTrim = -Infinity;
     return state;
+  }
+
+  /** An id's first counting found in Redis (value '<effective time>,<o1>,…'). */
+  addFound(id: string, value: string): void {
+    const parts = value.split(',').map(Number);
+    const t = parts[0] as number;
+    this.ids.delete(id);
+    this.ids.set(id, { t, outputs: parts.slice(1) });
+    if (this.oldestId === undefined || t < this.oldestId) this.oldestId = t;
   }
 }
 
 export const bucketField = (bucketMs: number, idx: number): string => `b:${bucketMs}:${idx}`;
 /** The `d:` field of a value in a bucket, from the bucket's `b:` field name. */
 export const distinctField = (bucket: Bucket, field: string, value: string): string => `d${bucket.field.slice(1)}:${field}:${value}`;
-export const idField = (id: string): string => `i:${id}`;

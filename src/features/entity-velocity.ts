@@ -1,5 +1,5 @@
 import type { PaymentEvent } from '../ingest/event.ts';
-import { distinctField, idField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
+import { distinctField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
 import type { EntityPlan, WindowPlan } from './plan.ts';
 
 /** How an event was counted for one entity (docs/features.md, Semantics). */
@@ -16,11 +16,15 @@ export interface EntityReply {
 
 export interface CountedEntity {
   readonly replies: EntityReply[];
-  /** Hash fields to set (field, value…, a field may repeat: the last value wins) and then to delete. */
   readonly writes: FieldWrites;
-  /** The stored hash needs its idle TTL (re)set: it is new, or its event time moved on by a quarter of the TTL. */
+  /** The stored keys need their idle TTL (re)set: the entity is new, or its event time moved on by a quarter of the TTL. */
   readonly expire: boolean;
+  /** Id buckets to give the idle TTL: all of them when `expire`, else those created by this batch. */
+  readonly expireIdBuckets: number[];
 }
+
+/** Ids stay in this process's cache while they are no older than the watermark minus lateness minus this. */
+export const ID_CACHE_MS = 60_000;
 
 /**
  * Counts the events of one entity into its state, in order, exactly once per id, and returns each event's reply and
@@ -29,8 +33,10 @@ export interface CountedEntity {
 export function countEntityEvents(plan: EntityPlan, state: EntityState, events: readonly PaymentEvent[], indexes: readonly number[]): CountedEntity {
   const L = plan.latenessMs;
   const R = plan.retentionMs;
-  const writes: FieldWrites = { sets: [], deletes: [] };
+  const IB = plan.idBucketMs;
+  const writes: FieldWrites = { sets: [], deletes: [], ids: new Map(), idBucketDeletes: [], checks: new Map() };
   const replies: EntityReply[] = [];
+  const newIdBuckets: number[] = [];
   const wm0 = state.wm;
   for (const index of indexes) {
     const event = events[index] as PaymentEvent;
@@ -38,6 +44,16 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
     if (first !== undefined && (state.wm === undefined || first.t >= state.wm - L - R)) {
       replies.push({ status: Status.DUPLICATE, lateMs: 0, outputs: first.outputs });
       continue;
+    }
+    // counted here as new; if Redis has it, the write is refused with its first counting and the batch recounted
+    if (first === undefined && event.ts < state.vouchedFrom) {
+      const lowest = Math.floor(event.ts / IB);
+      for (const idx of state.idBuckets) {
+        if (idx < lowest) continue;
+        let ids = writes.checks.get(idx);
+        if (ids === undefined) writes.checks.set(idx, (ids = []));
+        ids.push(event.id);
+      }
     }
     const wm = state.wm;
     let status: Status = Status.IN_ORDER;
@@ -60,16 +76,33 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
       // delete first: the map stays in counting order, which trimIds relies on
       state.ids.delete(event.id);
       state.ids.set(event.id, { t, outputs });
-      writes.sets.push(idField(event.id), `${t},${outputs.join(',')}`);
+      const idx = Math.floor(t / IB);
+      let ids = writes.ids.get(idx);
+      if (ids === undefined) writes.ids.set(idx, (ids = []));
+      ids.push(event.id, `${t},${outputs.join(',')}`);
+      if (!state.idBuckets.has(idx)) {
+        state.idBuckets.add(idx);
+        newIdBuckets.push(idx);
+      }
       if (state.oldestId === undefined || t < state.oldestId) state.oldestId = t;
     }
     replies.push({ status, lateMs, outputs });
   }
   const wm = state.wm;
-  if (wm === undefined) return { replies, writes, expire: false };
+  if (wm === undefined) return { replies, writes, expire: false, expireIdBuckets: newIdBuckets };
   if (wm !== wm0) writes.sets.push('w', String(wm));
   if (state.nextTrim !== undefined && state.nextTrim <= wm) trimBuckets(plan, state, wm, writes);
-  if (state.oldestId !== undefined && state.oldestId < wm - L - R) trimIds(plan, state, wm, writes);
+  // an id bucket goes once every id in it is older than the retention
+  let idBucketsChanged = newIdBuckets.length > 0;
+  for (const idx of state.idBuckets) {
+    if ((idx + 1) * IB > wm - L - R) continue;
+    state.idBuckets.delete(idx);
+    writes.idBucketDeletes.push(idx);
+    idBucketsChanged = true;
+  }
+  if (idBucketsChanged) writes.sets.push('ib', [...state.idBuckets].join(','));
+  const cacheCut = wm - L - Math.min(R, ID_CACHE_MS);
+  if (state.oldestId !== undefined && state.oldestId < cacheCut) trimIds(plan, state, cacheCut);
   // set when the entity is new, then refreshed each time its event time moves on by a quarter of the TTL, so an
   // active entity never expires and an idle one does
   const expire = state.version === '' || state.refreshed === undefined || wm - state.refreshed >= plan.idleTtlMs / 4;
@@ -77,7 +110,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
     state.refreshed = wm;
     writes.sets.push('x', String(wm));
   }
-  return { replies, writes, expire };
+  return { replies, writes, expire, expireIdBuckets: expire ? [...state.idBuckets] : newIdBuckets };
 }
 
 function countEvent(plan: EntityPlan, state: EntityState, t: number, event: PaymentEvent, writes: FieldWrites): void {
@@ -229,21 +262,21 @@ function trimBuckets(plan: EntityPlan, state: EntityState, wm: number, writes: F
 }
 
 /**
- * Forgets ids counted before wm - lateness - retention. Ids are kept in counting order, and an id counted later has an
- * effective time at most `lateness` below an earlier one's (it is at least the watermark then, minus the lateness), so
- * the scan stops at the first id `lateness` past the cut; the oldest time is then known to within the lateness.
+ * Drops ids counted before `cut` from the cache (Redis keeps them until their id bucket ages out): an event older
+ * than the cut is then looked up in Redis. Ids are kept in counting order, and an id counted later has an effective
+ * time at most `lateness` below an earlier one's (it is at least the watermark then, minus the lateness), so the scan
+ * stops at the first id `lateness` past the cut; the oldest time is then known to within the lateness.
  */
-function trimIds(plan: EntityPlan, state: EntityState, wm: number, writes: FieldWrites): void {
-  const cut = wm - plan.latenessMs - plan.retentionMs;
+function trimIds(plan: EntityPlan, state: EntityState, cut: number): void {
   let first: number | undefined;
   for (const [id, counted] of state.ids) {
-    if (counted.t < cut) {
-      state.ids.delete(id);
-      writes.deletes.push(idField(id));
-    } else {
+    if (counted.t < cut) state.ids.delete(id);
+    else {
       first ??= counted.t;
       if (counted.t >= cut + plan.latenessMs) break;
     }
   }
   state.oldestId = first === undefined ? undefined : first - plan.latenessMs;
+  // a dropped id had ts <= its effective time < cut: an event at or after the cut that is not here is new
+  if (cut > state.vouchedFrom) state.vouchedFrom = cut;
 }

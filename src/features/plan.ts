@@ -52,6 +52,8 @@ export interface EntityPlan {
   readonly latenessMs: number;
   /** Ids are remembered, and events counted, while they are no older than wm - lateness - retentionMs. */
   readonly retentionMs: number;
+  /** Counted ids are kept in Redis by buckets of this much effective time (an eighth of the retention). */
+  readonly idBucketMs: number;
   readonly idleTtlMs: number;
 }
 
@@ -112,6 +114,7 @@ export function planFeatures(specs: FeatureSpecs, options: PlanOptions): EntityP
       size.keep = Math.max(size.keep, w.buckets);
       for (const field of w.distinct) if (!size.distinct.includes(field)) size.distinct.push(field);
     }
+    const retentionMs = Math.max(options.dedupRetentionMs, ...features.map((spec) => spec.windowMs));
     plans.push({
       entity,
       fields: (features[0] as FeatureSpec).entityFields,
@@ -121,7 +124,8 @@ export function planFeatures(specs: FeatureSpecs, options: PlanOptions): EntityP
       outputs,
       reads,
       latenessMs: options.latenessMs,
-      retentionMs: Math.max(options.dedupRetentionMs, ...features.map((spec) => spec.windowMs)),
+      retentionMs,
+      idBucketMs: Math.max(1000, Math.ceil(retentionMs / 8)),
       idleTtlMs: options.idleTtlMs,
     });
   }

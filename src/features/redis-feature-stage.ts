@@ -63,7 +63,7 @@ export interface FeatureStats {
   roundTrips: number;
   /** Script calls: one per batch on a single node (up to 500 entities each), one per entity on a cluster. */
   scriptCalls: number;
-  /** Entity writes Redis refused because it held another version (not cached here, or written by another process). */
+  /** Entity writes Redis refused: it held another version (not cached here, or written by another process), or an id counted here as new. */
   conflicts: number;
   /** Entities whose state this process holds now. */
   cachedEntities: number;
@@ -94,6 +94,8 @@ interface Group {
   state: EntityState;
   replies: EntityReply[];
   entry: CommitEntry;
+  /** Ids Redis already held, found in earlier rounds of this batch: id, value, … */
+  found: string[];
 }
 
 /** Entities in one script call on a single node: bounds how long one call holds Redis. */
@@ -180,8 +182,22 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
     const counted = countEntityEvents(group.plan, group.state, events, group.events);
     group.replies = counted.replies;
     const { sets, deletes } = counted.writes;
-    if (sets.length > 0 || deletes.length > 0) sets.unshift('v', token + (writes++).toString(36));
-    group.entry = { key: group.key, expected: group.state.version, expire: counted.expire, sets, deletes };
+    const ids: string[] = [];
+    for (const [idx, pairs] of counted.writes.ids) ids.push(String(idx), String(pairs.length / 2), ...pairs);
+    const checks: string[] = [];
+    for (const [idx, list] of counted.writes.checks) checks.push(String(idx), String(list.length), ...list);
+    if (sets.length > 0 || deletes.length > 0 || ids.length > 0 || counted.writes.idBucketDeletes.length > 0) sets.unshift('v', token + (writes++).toString(36));
+    group.entry = {
+      key: group.key,
+      expected: group.state.version,
+      expire: counted.expire,
+      sets,
+      deletes,
+      ids,
+      idBucketDeletes: counted.writes.idBucketDeletes.map(String),
+      checks,
+      expireIdBuckets: counted.expireIdBuckets.map(String),
+    };
   }
 
   /** Sends the groups' writes, one pipeline per node; returns the groups Redis refused, recounted from its state. */
@@ -211,9 +227,12 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
         calls.forEach((call, c) => {
           const [error, reply] = results[c] ?? [new Error('missing pipeline reply'), null];
           if (error) throw error;
-          for (const { index, hash } of parseConflicts(reply)) {
+          for (const { index, hash, found } of parseConflicts(reply)) {
             const group = call[index] as Group;
             group.state = EntityState.fromHash(hash);
+            // a stored first counting never changes: keep what earlier rounds found, or the recount asks again
+            group.found.push(...found);
+            for (let i = 0; i + 1 < group.found.length; i += 2) group.state.addFound(group.found[i] as string, group.found[i + 1] as string);
             refused.push(group);
           }
         });
@@ -240,7 +259,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
         if (tag === undefined) continue;
         let group = byTag.get(tag);
         if (group !== undefined) group.events.push(i);
-        else byTag.set(tag, (group = { plan, tag, key: `${keyPrefix}{${tag}}:s`, events: [i], state: undefined as unknown as EntityState, replies: [], entry: undefined as unknown as CommitEntry }));
+        else byTag.set(tag, (group = { plan, tag, key: `${keyPrefix}{${tag}}:s`, events: [i], state: undefined as unknown as EntityState, replies: [], entry: undefined as unknown as CommitEntry, found: [] }));
         slotGroup[i * P + p] = group;
         slotPosition[i * P + p] = group.events.length - 1;
       }

@@ -36,9 +36,10 @@ describe('velocity features on a real 3-master Redis Cluster', () => {
       const run = await assertMatchesModel(client, `${prefix}${seed}:`, seed);
       assert.equal(run.maxTimesCounted, 1);
       assert.ok((await assertAllKeysExpire(client, `${prefix}${seed}:`)) > 0);
-      // one pipeline per master per batch: the batch really was split over several nodes
+      // one pipeline per master per batch (the batch really was split over several nodes), and one more per node
+      // with refused writes (old redeliveries looked up in Redis)
       assert.ok(run.live.roundTrips > run.live.batches, JSON.stringify(run.live));
-      assert.ok(run.live.roundTrips <= run.live.batches * 3, JSON.stringify(run.live));
+      assert.ok(run.live.roundTrips <= run.live.batches * 3 + run.live.conflicts, JSON.stringify(run.live));
     });
   }
 

@@ -126,17 +126,17 @@ describe('Redis feature stage', () => {
     for (let i = 0; i < batch.length; i += 100) await s.compute(batch.slice(i, i + 100));
     const fieldsOf = async (tag: string): Promise<string[]> => client.hkeys(`${prefix}mem:{${tag}}:s`);
     const card = await fieldsOf('card:C1');
-    // what stays is 6 + 2 (lateness) + 1 buckets of 10 s and 6 + 1 of 10 min, plus v, w, x: not 2000 events' worth
+    // what stays is 6 + 2 (lateness) + 1 buckets of 10 s and 6 + 1 of 10 min, plus v, w, x, ib: not 2000 events' worth
     const buckets = card.filter((field) => field.startsWith('b:'));
     assert.ok(buckets.length > 0 && buckets.length <= 9 + 7, `bucket fields ${buckets.length}`);
-    const ids = card.filter((field) => field.startsWith('i:'));
-    assert.ok(ids.length > 0 && ids.length <= 3_680_000 / 10_000 + 1, `ids ${ids.length}`);
-    assert.equal(card.length, buckets.length + ids.length + 3, card.filter((field) => !/^[bi]:/.test(field)).join(' '));
+    assert.equal(card.length, buckets.length + 4, card.filter((field) => !field.startsWith('b:')).join(' '));
     assert.ok((await client.pttl(`${prefix}mem:{card:C1}:s`)) > 0);
     // distinct values are kept per 10 s bucket of the device: only the buckets a read can still reach
     const distinctBuckets = new Set((await fieldsOf('device:D0')).filter((field) => field.startsWith('d:')).map((field) => field.split(':').slice(1, 3).join(':')));
     assert.ok(distinctBuckets.size > 0 && distinctBuckets.size <= 6 + 3, `distinct buckets ${distinctBuckets.size}`);
-    // one key per entity: 1 card, 50 accounts are not entities of this spec, 3 devices
+    // one state hash per entity (1 card, 3 devices; accounts are not entities of this spec), and its ids in buckets of
+    // an eighth of the retention (1 h): ids stay for the retention plus the lateness (3,620 s), plus at most one
+    // bucket, not 2000 events' worth
     const keys: string[] = [];
     let cursor = '0';
     do {
@@ -144,7 +144,17 @@ describe('Redis feature stage', () => {
       keys.push(...page);
       cursor = next;
     } while (cursor !== '0');
-    assert.deepEqual(keys.sort(), [`${prefix}mem:{card:C1}:s`, `${prefix}mem:{device:D0}:s`, `${prefix}mem:{device:D1}:s`, `${prefix}mem:{device:D2}:s`]);
+    const idKeys = keys.filter((key) => key.startsWith(`${prefix}mem:{card:C1}:s:i:`));
+    let ids = 0;
+    for (const key of idKeys) {
+      ids += await client.hlen(key);
+      assert.ok((await client.pttl(key)) > 0, `${key} has no TTL`);
+    }
+    assert.ok(ids > 0 && ids <= (3_620_000 + 450_000) / 10_000 + 1, `ids ${ids}`);
+    assert.ok(idKeys.length <= 10, `id buckets ${idKeys.length}`);
+    assert.equal(card.find((field) => field === 'ib') !== undefined, true);
+    assert.equal(idKeys.length, (await client.hget(`${prefix}mem:{card:C1}:s`, 'ib'))?.split(',').length);
+    assert.deepEqual(keys.filter((key) => key.endsWith(':s')).sort(), [`${prefix}mem:{card:C1}:s`, `${prefix}mem:{device:D0}:s`, `${prefix}mem:{device:D1}:s`, `${prefix}mem:{device:D2}:s`]);
   });
 });
 

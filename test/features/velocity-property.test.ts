@@ -28,9 +28,10 @@ describe('velocity features on Redis equal the reference model', () => {
       assert.ok(run.live.duplicates > 0 && run.live.lateWithin > 0 && run.live.lateBeyond > 0 && run.live.stale > 0, JSON.stringify(run.live));
       // the replay found the events it could still recognise (the others are stale: too old to be counted again)
       assert.ok(run.replay.duplicates > 0, JSON.stringify(run.replay));
-      // one round trip per batch, one script call per entity kind per batch (4 kinds in PROPERTY_SPECS)
-      assert.equal(run.live.roundTrips, run.live.batches);
-      assert.ok(run.live.scriptCalls <= run.live.batches * 4, JSON.stringify(run.live));
+      // one round trip per batch, and one more per round of refused writes: a redelivery older than the id cache is
+      // looked up in Redis, found, and its batch recounted
+      assert.ok(run.live.roundTrips >= run.live.batches && run.live.roundTrips <= run.live.batches + run.live.conflicts, JSON.stringify(run.live));
+      assert.ok(run.live.conflicts > 0 && run.live.conflicts < run.live.duplicates, JSON.stringify(run.live));
     });
   }
 
