@@ -63,8 +63,10 @@ export interface FeatureStats {
   roundTrips: number;
   /** Script calls: one per batch on a single node (up to 500 entities each), one per entity on a cluster. */
   scriptCalls: number;
-  /** Entity writes Redis refused: it held another version (not cached here, or written by another process), or an id counted here as new. */
+  /** Entity writes Redis refused: it held another version (written by another process), or an id counted here as new. */
   conflicts: number;
+  /** Entity states read from Redis because they were not cached here. */
+  loads: number;
   /** Entities whose state this process holds now. */
   cachedEntities: number;
   /** Events already counted (redelivered or replayed): their first features were returned. */
@@ -100,6 +102,8 @@ interface Group {
 
 /** Entities in one script call on a single node: bounds how long one call holds Redis. */
 const MAX_ENTITIES_PER_CALL = 500;
+/** Events counted in one run (several concurrent batches): bounds one run's script calls and its latency. */
+const MAX_EVENTS_PER_RUN = 5000;
 /** Rounds of refused writes before a batch gives up (retriable): only writers racing on the same entities get there. */
 const MAX_COMMIT_ROUNDS = 8;
 
@@ -155,27 +159,40 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   // version tokens: unique to this stage, so a hash that expired and was written anew never matches an old cached one
   const token = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.`;
   let writes = 0;
-  const counters: Omit<FeatureStats, 'cachedEntities'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
-  /** Entities a batch is counting now: a concurrent batch waits for them, so two batches never share a state. */
-  const inFlight = new Map<string, Promise<void>>();
+  const counters: Omit<FeatureStats, 'cachedEntities'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, loads: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
+  /**
+   * Batches waiting for the stage. One run at a time counts every batch waiting, concatenated in arrival order, with
+   * one round trip per node for all of them: concurrent partitions share their Redis round trips, and no two runs
+   * ever count into the same state.
+   */
+  let waiting: { events: readonly PaymentEvent[]; resolve: (features: FeatureValues[]) => void; reject: (error: unknown) => void }[] = [];
+  let draining = false;
 
-  async function claim(tags: readonly string[]): Promise<() => void> {
-    for (;;) {
-      const busy: Promise<void>[] = [];
-      for (const tag of tags) {
-        const other = inFlight.get(tag);
-        if (other !== undefined) busy.push(other);
+  async function drain(): Promise<void> {
+    draining = true;
+    while (waiting.length > 0) {
+      let take = 0;
+      let size = 0;
+      while (take < waiting.length && (take === 0 || size + (waiting[take] as (typeof waiting)[number]).events.length <= MAX_EVENTS_PER_RUN)) size += (waiting[take++] as (typeof waiting)[number]).events.length;
+      const taken = waiting.slice(0, take);
+      waiting = waiting.slice(take);
+      const events = taken.length === 1 ? (taken[0] as (typeof taken)[number]).events : taken.flatMap((batch) => batch.events);
+      try {
+        const features = await run(events);
+        counters.batches += taken.length;
+        let offset = 0;
+        for (const batch of taken) {
+          batch.resolve(features.slice(offset, offset + batch.events.length));
+          offset += batch.events.length;
+        }
+      } catch (error) {
+        // after a failover the slot map may still name a dead master: re-read it before the callers retry
+        if (client instanceof Cluster) client.refreshSlotsCache();
+        const failure = toRedisError(error);
+        for (const batch of taken) batch.reject(failure);
       }
-      if (busy.length === 0) break;
-      await Promise.all(busy);
     }
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    for (const tag of tags) inFlight.set(tag, done);
-    return () => {
-      for (const tag of tags) if (inFlight.get(tag) === done) inFlight.delete(tag);
-      release();
-    };
+    draining = false;
   }
 
   function count(group: Group, events: readonly PaymentEvent[]): void {
@@ -198,6 +215,35 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       checks,
       expireIdBuckets: counted.expireIdBuckets.map(String),
     };
+  }
+
+  /** Reads the state hashes of entities not cached here (one pipeline per node): counting them once, then writing. */
+  async function load(groups: readonly Group[]): Promise<void> {
+    const byNode = new Map<string, Group[]>();
+    for (const group of groups) {
+      const node = nodeGroupOf(client, group.key);
+      const list = byNode.get(node);
+      if (list === undefined) byNode.set(node, [group]);
+      else list.push(group);
+    }
+    await Promise.all(
+      [...byNode.values()].map(async (list) => {
+        const pipeline = client.pipeline();
+        for (const group of list) pipeline.call('HGETALL', group.key);
+        const sent = process.hrtime.bigint();
+        const results = await withDeadline(pipeline.exec(), timeoutMs);
+        options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
+        counters.roundTrips++;
+        counters.loads += list.length;
+        if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
+        list.forEach((group, i) => {
+          const [error, hash] = results[i] ?? [new Error('missing pipeline reply'), null];
+          if (error) throw error;
+          // RESP2 HGETALL is field, value, … (ioredis' call() leaves it flat); an absent key is an empty one
+          group.state = EntityState.fromHash(hash as string[]);
+        });
+      }),
+    );
   }
 
   /** Sends the groups' writes, one pipeline per node; returns the groups Redis refused, recounted from its state. */
@@ -265,12 +311,15 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       }
     }
     const groups = [...byTag.values()];
-    const release = await claim([...byTag.keys()]);
     try {
+      const missing: Group[] = [];
       for (const group of groups) {
-        group.state = cache.get(group.tag) ?? new EntityState();
-        count(group, events);
+        const cached = cache.get(group.tag);
+        if (cached === undefined) missing.push(group);
+        else group.state = cached;
       }
+      if (missing.length > 0) await load(missing);
+      for (const group of groups) count(group, events);
       let pending: Group[] = groups;
       for (let round = 0; pending.length > 0; round++) {
         if (round === MAX_COMMIT_ROUNDS) {
@@ -286,8 +335,6 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       // what was counted here may or may not be in Redis: forget it, the retry reads what Redis holds
       for (const group of groups) cache.delete(group.tag);
       throw error;
-    } finally {
-      release();
     }
 
     const features = new Array<FeatureValues>(events.length);
@@ -309,7 +356,6 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       }
       features[i] = featureObjects.build(mask, outputs);
     }
-    counters.batches++;
     counters.events += events.length;
     for (const flag of flags) {
       if (flag & FLAG_DUPLICATE) counters.duplicates++;
@@ -322,15 +368,12 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
 
   return {
     featureNames: options.specs.features.map((spec) => spec.name),
-    async compute(events) {
-      if (events.length === 0) return [];
-      try {
-        return await run(events);
-      } catch (error) {
-        // after a failover the slot map may still name a dead master: re-read it before the caller retries
-        if (client instanceof Cluster) client.refreshSlotsCache();
-        throw toRedisError(error);
-      }
+    compute(events) {
+      if (events.length === 0) return Promise.resolve([]);
+      return new Promise<FeatureValues[]>((resolve, reject) => {
+        waiting.push({ events, resolve, reject });
+        if (!draining) void drain();
+      });
     },
     ping: () => pingRedis(client, timeoutMs),
     stats: () => ({ ...counters, cachedEntities: cache.size }),

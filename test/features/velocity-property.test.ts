@@ -28,9 +28,10 @@ describe('velocity features on Redis equal the reference model', () => {
       assert.ok(run.live.duplicates > 0 && run.live.lateWithin > 0 && run.live.lateBeyond > 0 && run.live.stale > 0, JSON.stringify(run.live));
       // the replay found the events it could still recognise (the others are stale: too old to be counted again)
       assert.ok(run.replay.duplicates > 0, JSON.stringify(run.replay));
-      // one round trip per batch, and one more per round of refused writes: a redelivery older than the id cache is
-      // looked up in Redis, found, and its batch recounted
-      assert.ok(run.live.roundTrips >= run.live.batches && run.live.roundTrips <= run.live.batches + run.live.conflicts, JSON.stringify(run.live));
+      // one write round trip per batch, one read before it when the batch has entities not cached here, and one more
+      // per round of refused writes: a redelivery older than the id cache is looked up in Redis, found, and recounted
+      assert.ok(run.live.roundTrips >= run.live.batches && run.live.roundTrips <= 2 * run.live.batches + run.live.conflicts, JSON.stringify(run.live));
+      assert.ok(run.live.loads > 0 && run.replay.loads > 0, JSON.stringify([run.live, run.replay]));
       assert.ok(run.live.conflicts > 0 && run.live.conflicts < run.live.duplicates, JSON.stringify(run.live));
     });
   }
@@ -123,6 +124,6 @@ describe('velocity state shared and cached', () => {
     const stage = createRedisFeatureStage(options(`${prefix}tiny:`, 1));
     const model = new VelocityModel(PROPERTY_SPECS, PROPERTY_LATENESS_MS);
     for (const [n, batch] of randomBatches(79, 300).entries()) assert.deepStrictEqual(await stage.compute(batch), model.process(batch), `batch ${n}`);
-    assert.ok(stage.stats().conflicts > 0 && stage.stats().cachedEntities <= 1, JSON.stringify(stage.stats()));
+    assert.ok(stage.stats().loads > 0 && stage.stats().cachedEntities <= 1, JSON.stringify(stage.stats()));
   });
 });
