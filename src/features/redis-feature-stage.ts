@@ -98,6 +98,8 @@ interface Group {
   entry: CommitEntry;
   /** Ids Redis already held, found in earlier rounds of this batch: id, value, … */
   found: string[];
+  /** Not cached here and counted as new without reading Redis first. */
+  missed?: boolean;
 }
 
 /** Entities in one script call on a single node: bounds how long one call holds Redis. */
@@ -165,6 +167,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
    * one round trip per node for all of them: concurrent partitions share their Redis round trips, and no two runs
    * ever count into the same state.
    */
+  /** Of recent cache misses, the share Redis already held (moving average); decides whether misses are read first. */
+  let heldShare = 0.5;
   let waiting: { events: readonly PaymentEvent[]; resolve: (features: FeatureValues[]) => void; reject: (error: unknown) => void }[] = [];
   let draining = false;
 
@@ -318,7 +322,18 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
         if (cached === undefined) missing.push(group);
         else group.state = cached;
       }
-      if (missing.length > 0) await load(missing);
+      // entities not cached here are read first when most recent misses were in Redis already (a restart, a cache
+      // smaller than the active entities), else counted as new, and a refused write brings back the stored state
+      let existed = 0;
+      if (missing.length > 0 && heldShare >= 0.5) {
+        await load(missing);
+        for (const group of missing) if (group.state.version !== '') existed++;
+      } else {
+        for (const group of missing) {
+          group.state = new EntityState();
+          group.missed = true;
+        }
+      }
       for (const group of groups) count(group, events);
       let pending: Group[] = groups;
       for (let round = 0; pending.length > 0; round++) {
@@ -326,7 +341,9 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
           throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `the velocity state of ${pending.length} entities kept changing under other writers for ${round} rounds`);
         }
         pending = await commit(pending, events);
+        if (round === 0) for (const group of pending) if (group.missed && group.state.version !== '') existed++;
       }
+      if (missing.length > 0) heldShare = 0.9 * heldShare + 0.1 * (existed / missing.length);
       for (const group of groups) {
         if (group.entry.sets.length > 0) group.state.version = group.entry.sets[1] as string;
         cache.set(group.tag, group.state);
