@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import { Cluster, type ChainableCommander } from 'ioredis';
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { FeatureValues } from '../rules/decision.ts';
 import { ConfigError, DependencyUnavailableError, ErrorCodes } from '../errors.ts';
@@ -6,6 +6,7 @@ import type { FeatureStage } from './index.ts';
 import { parseConflicts, registerCommitScript, type CommitEntry } from './commit-script.ts';
 import { EntityState } from './entity-state.ts';
 import { FeatureObjects } from './feature-object.ts';
+import { CoalescingRuns } from './coalescing-runs.ts';
 import { countEntityEvents, Status, type EntityReply } from './entity-velocity.ts';
 import { entityTag, planFeatures, type EntityPlan } from './plan.ts';
 import { createRedisClient, nodeGroupOf, pingRedis, toRedisError, whenReady, withDeadline, type RedisClient } from './redis-client.ts';
@@ -121,6 +122,12 @@ const STATUS_FLAGS: Record<Status, number> = {
   [Status.DUPLICATE]: FLAG_DUPLICATE,
 };
 
+function replyOf(results: [Error | null, unknown][], index: number): unknown {
+  const [error, reply] = results[index] ?? [new Error('missing pipeline reply'), null];
+  if (error) throw error;
+  return reply;
+}
+
 function assertReplicated(reply: [Error | null, unknown] | undefined, minReplicas: number): void {
   const [error, acknowledged] = reply ?? [new Error('missing WAIT reply'), 0];
   if (error) throw error;
@@ -162,42 +169,14 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const token = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.`;
   let writes = 0;
   const counters: Omit<FeatureStats, 'cachedEntities'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, loads: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
-  /**
-   * Batches waiting for the stage. One run at a time counts every batch waiting, concatenated in arrival order, with
-   * one round trip per node for all of them: concurrent partitions share their Redis round trips, and no two runs
-   * ever count into the same state.
-   */
   /** Of recent cache misses, the share Redis already held (moving average); decides whether misses are read first. */
   let heldShare = 0.5;
-  let waiting: { events: readonly PaymentEvent[]; resolve: (features: FeatureValues[]) => void; reject: (error: unknown) => void }[] = [];
-  let draining = false;
-
-  async function drain(): Promise<void> {
-    draining = true;
-    while (waiting.length > 0) {
-      let take = 0;
-      let size = 0;
-      while (take < waiting.length && (take === 0 || size + (waiting[take] as (typeof waiting)[number]).events.length <= MAX_EVENTS_PER_RUN)) size += (waiting[take++] as (typeof waiting)[number]).events.length;
-      const taken = waiting.slice(0, take);
-      waiting = waiting.slice(take);
-      const events = taken.length === 1 ? (taken[0] as (typeof taken)[number]).events : taken.flatMap((batch) => batch.events);
-      try {
-        const features = await run(events);
-        counters.batches += taken.length;
-        let offset = 0;
-        for (const batch of taken) {
-          batch.resolve(features.slice(offset, offset + batch.events.length));
-          offset += batch.events.length;
-        }
-      } catch (error) {
-        // after a failover the slot map may still name a dead master: re-read it before the callers retry
-        if (client instanceof Cluster) client.refreshSlotsCache();
-        const failure = toRedisError(error);
-        for (const batch of taken) batch.reject(failure);
-      }
-    }
-    draining = false;
-  }
+  // one run at a time counts every batch waiting, so no two runs ever count into the same state
+  const runs = new CoalescingRuns(run, MAX_EVENTS_PER_RUN, (error) => {
+    // after a failover the slot map may still name a dead master: re-read it before the callers retry
+    if (client instanceof Cluster) client.refreshSlotsCache();
+    return toRedisError(error);
+  });
 
   function count(group: Group, events: readonly PaymentEvent[]): void {
     const counted = countEntityEvents(group.plan, group.state, events, group.events);
@@ -223,61 +202,60 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
 
   /** Reads the state hashes of entities not cached here (one pipeline per node): counting them once, then writing. */
   async function load(groups: readonly Group[]): Promise<void> {
-    const byNode = new Map<string, Group[]>();
-    for (const group of groups) {
-      const node = nodeGroupOf(client, group.key);
-      const list = byNode.get(node);
-      if (list === undefined) byNode.set(node, [group]);
-      else list.push(group);
-    }
     await Promise.all(
-      [...byNode.values()].map(async (list) => {
-        const pipeline = client.pipeline();
-        for (const group of list) pipeline.call('HGETALL', group.key);
-        const sent = process.hrtime.bigint();
-        const results = await withDeadline(pipeline.exec(), timeoutMs);
-        options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
-        counters.roundTrips++;
+      byNode(groups).map(async (list) => {
+        const results = await send((pipeline) => {
+          for (const group of list) pipeline.call('HGETALL', group.key);
+        });
         counters.loads += list.length;
-        if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
         list.forEach((group, i) => {
-          const [error, hash] = results[i] ?? [new Error('missing pipeline reply'), null];
-          if (error) throw error;
           // RESP2 HGETALL is field, value, … (ioredis' call() leaves it flat); an absent key is an empty one
-          group.state = EntityState.fromHash(hash as string[]);
+          group.state = EntityState.fromHash(replyOf(results, i) as string[]);
         });
       }),
     );
   }
 
-  /** Sends the groups' writes, one pipeline per node; returns the groups Redis refused, recounted from its state. */
-  async function commit(groups: readonly Group[], events: readonly PaymentEvent[]): Promise<Group[]> {
-    const byNode = new Map<string, Group[][]>();
+  /** The groups by the Redis node serving their keys ('' on a single node). */
+  function byNode(groups: readonly Group[]): Group[][] {
+    const lists = new Map<string, Group[]>();
     for (const group of groups) {
       const node = nodeGroupOf(client, group.key);
-      let calls = byNode.get(node);
-      if (calls === undefined) byNode.set(node, (calls = []));
-      const open = isCluster ? undefined : calls[calls.length - 1];
-      if (open !== undefined && open.length < MAX_ENTITIES_PER_CALL) open.push(group);
-      else calls.push([group]);
+      const list = lists.get(node);
+      if (list === undefined) lists.set(node, [group]);
+      else list.push(group);
     }
+    return [...lists.values()];
+  }
+
+  /** One pipeline, one round trip, within the deadline (the round trip's: waiting for this process's CPU is not Redis being down). */
+  async function send(fill: (pipeline: ChainableCommander) => void): Promise<[Error | null, unknown][]> {
+    const pipeline = client.pipeline();
+    fill(pipeline);
+    const sent = process.hrtime.bigint();
+    const results = await withDeadline(pipeline.exec(), timeoutMs);
+    options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
+    counters.roundTrips++;
+    if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
+    return results;
+  }
+
+  /** Sends the groups' writes, one pipeline per node; returns the groups Redis refused, recounted from its state. */
+  async function commit(groups: readonly Group[], events: readonly PaymentEvent[]): Promise<Group[]> {
     const refused: Group[] = [];
     await Promise.all(
-      [...byNode.values()].map(async (calls) => {
-        const pipeline = client.pipeline();
-        for (const call of calls) script.queue(pipeline, idleTtlMs, call.map((group) => group.entry));
-        if (minReplicas > 0) pipeline.wait(minReplicas, replicaWaitMs);
-        const sent = process.hrtime.bigint();
-        // the deadline is the round trip's: time spent waiting for this process's own CPU is not Redis being down
-        const results = await withDeadline(pipeline.exec(), timeoutMs);
-        options.onRoundTrip?.(Number(process.hrtime.bigint() - sent) / 1e9);
-        counters.roundTrips++;
+      byNode(groups).map(async (list) => {
+        // one script call for up to MAX_ENTITIES_PER_CALL entities on a single node, one per entity on a cluster
+        const per = isCluster ? 1 : MAX_ENTITIES_PER_CALL;
+        const calls: Group[][] = [];
+        for (let i = 0; i < list.length; i += per) calls.push(list.slice(i, i + per));
+        const results = await send((pipeline) => {
+          for (const call of calls) script.queue(pipeline, idleTtlMs, call.map((group) => group.entry));
+          if (minReplicas > 0) pipeline.wait(minReplicas, replicaWaitMs);
+        });
         counters.scriptCalls += calls.length;
-        if (results === null) throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, 'Redis pipeline was discarded');
         calls.forEach((call, c) => {
-          const [error, reply] = results[c] ?? [new Error('missing pipeline reply'), null];
-          if (error) throw error;
-          for (const { index, hash, found } of parseConflicts(reply)) {
+          for (const { index, hash, found } of parseConflicts(replyOf(results, c))) {
             const group = call[index] as Group;
             group.state = EntityState.fromHash(hash);
             // a stored first counting never changes: keep what earlier rounds found, or the recount asks again
@@ -385,12 +363,11 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
 
   return {
     featureNames: options.specs.features.map((spec) => spec.name),
-    compute(events) {
-      if (events.length === 0) return Promise.resolve([]);
-      return new Promise<FeatureValues[]>((resolve, reject) => {
-        waiting.push({ events, resolve, reject });
-        if (!draining) void drain();
-      });
+    async compute(events) {
+      if (events.length === 0) return [];
+      const features = await runs.submit(events);
+      counters.batches++;
+      return features;
     },
     ping: () => pingRedis(client, timeoutMs),
     stats: () => ({ ...counters, cachedEntities: cache.size }),
