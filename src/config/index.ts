@@ -67,7 +67,7 @@ const SCHEMA = {
   featuresTimeoutMs: ['VIGIL_FEATURES_TIMEOUT_MS', '5000', integer(100, 120_000)],
   featuresMinReplicas: ['VIGIL_FEATURES_MIN_REPLICAS', '0', integer(0, 16)],
   featuresKeyPrefix: ['VIGIL_FEATURES_KEY_PREFIX', 'vigil:', text],
-  featuresCacheEntities: ['VIGIL_FEATURES_CACHE_ENTITIES', '100000', integer(0, 100_000_000)],
+  featuresCacheEntities: ['VIGIL_FEATURES_CACHE_ENTITIES', '50000', integer(0, 100_000_000)],
   graphRulesDir: ['VIGIL_GRAPH_RULES', `${PACKAGE_ROOT}graph-rules`, text],
   graphHorizon: ['VIGIL_GRAPH_HORIZON', '30d', duration],
   sessionTimeoutMs: ['VIGIL_SESSION_TIMEOUT_MS', '10000', integer(6000, 300_000)],

@@ -49,7 +49,7 @@ export interface RedisFeatureStageOptions {
   /**
    * Entities whose state this process keeps between batches (least recently used dropped first). A cached state saves
    * reading it: every write still names the version it was computed from, and one that Redis no longer holds is
-   * refused and recomputed from the stored state. Default 100000 (about 3.5 KB of heap each, measured by bench/features.bench.ts).
+   * refused and recomputed from the stored state. Default 50000 (about 3 KB of heap each, measured by bench/features.bench.ts).
    */
   cacheEntities?: number;
   /** Told the duration of every pipeline round trip (for the Redis round-trip metric). */
@@ -146,7 +146,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const keyPrefix = options.keyPrefix ?? 'vigil:';
   const timeoutMs = options.timeoutMs ?? 5000;
   const minReplicas = options.minReplicas ?? 0;
-  const cacheEntities = options.cacheEntities ?? 100_000;
+  const cacheEntities = options.cacheEntities ?? 50_000;
   if (!Number.isSafeInteger(minReplicas) || minReplicas < 0) throw new ConfigError('features.minReplicas', 'must be a non-negative integer');
   if (!Number.isSafeInteger(cacheEntities) || cacheEntities < 0) throw new ConfigError('features.cacheEntities', 'must be a non-negative integer');
   // WAIT blocks for at most this long, so a missing replica fails the batch well within the stage's own deadline

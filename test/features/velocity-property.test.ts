@@ -32,7 +32,9 @@ describe('velocity features on Redis equal the reference model', () => {
       // per round of refused writes: a redelivery older than the id cache is looked up in Redis, found, and recounted
       assert.ok(run.live.roundTrips >= run.live.batches && run.live.roundTrips <= 2 * run.live.batches + run.live.conflicts, JSON.stringify(run.live));
       assert.ok(run.live.loads > 0 && run.replay.loads > 0, JSON.stringify([run.live, run.replay]));
-      assert.ok(run.live.conflicts > 0 && run.live.conflicts < run.live.duplicates, JSON.stringify(run.live));
+      // a single stage on its own keys is refused only for redeliveries Redis vouched for: at most one refusal per
+      // entity of a duplicate event (4 entity kinds)
+      assert.ok(run.live.conflicts > 0 && run.live.conflicts <= 4 * run.live.duplicates, JSON.stringify(run.live));
     });
   }
 
