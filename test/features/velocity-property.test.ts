@@ -8,16 +8,20 @@ import { assertAllKeysExpire, assertMatchesModel, deleteKeys } from './velocity-
 
 import { REDIS_URL } from '../support/env.ts';
 
-describe('velocity features on Redis equal the reference model', () => {
-  const prefix = `test:features:property:${randomUUID()}:`;
+/** A Redis client for the suite; the keys under its prefix are deleted afterwards. */
+function redisPerSuite(prefix: string, use: (client: RedisClient) => void): void {
   let client: RedisClient;
-  before(() => {
-    client = createRedisClient(REDIS_URL);
-  });
+  before(() => use((client = createRedisClient(REDIS_URL))));
   after(async () => {
     await deleteKeys(client, prefix);
     await client.quit();
   });
+}
+
+describe('velocity features on Redis equal the reference model', () => {
+  const prefix = `test:features:property:${randomUUID()}:`;
+  let client: RedisClient;
+  redisPerSuite(prefix, (c) => (client = c));
 
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`random stream with redeliveries, late and stale events, replayed twice (seed ${seed})`, async () => {
@@ -51,13 +55,7 @@ describe('adding features to an entity that is already counted', () => {
   // same 2 s buckets, fewer of them: the new windows are built from buckets the first spec keeps
   const more = `${head}  - entity: card\n    aggregates: [sum_amount, distinct_terminal]\n    windows: [40s]\n    buckets: 20\n`;
   let client: RedisClient;
-  before(() => {
-    client = createRedisClient(REDIS_URL);
-  });
-  after(async () => {
-    await deleteKeys(client, prefix);
-    await client.quit();
-  });
+  redisPerSuite(prefix, (c) => (client = c));
 
   it('gives the new features their full values at once, built from the kept buckets', async () => {
     const specsA = parseFeatureSpecs(head, 'a');
@@ -83,13 +81,7 @@ describe('adding features to an entity that is already counted', () => {
 describe('velocity state shared and cached', () => {
   const prefix = `test:features:shared:${randomUUID()}:`;
   let client: RedisClient;
-  before(() => {
-    client = createRedisClient(REDIS_URL);
-  });
-  after(async () => {
-    await deleteKeys(client, prefix);
-    await client.quit();
-  });
+  redisPerSuite(prefix, (c) => (client = c));
   const options = (keyPrefix: string, cacheEntities?: number) => ({
     redis: client,
     specs: PROPERTY_SPECS,
