@@ -126,9 +126,13 @@ export class EntityState {
   /** An id's first counting found in Redis (value '<effective time>,<o1>,…'). */
   addFound(id: string, value: string): void {
     const parts = value.split(',').map(Number);
-    const t = parts[0] as number;
+    this.remember(id, parts[0] as number, parts.slice(1));
+  }
+
+  /** Caches an id's first counting; deleted first, so the map stays in counting order (which trimming relies on). */
+  remember(id: string, t: number, outputs: readonly number[]): void {
     this.ids.delete(id);
-    this.ids.set(id, { t, outputs: parts.slice(1) });
+    this.ids.set(id, { t, outputs });
     if (this.oldestId === undefined || t < this.oldestId) this.oldestId = t;
   }
 }

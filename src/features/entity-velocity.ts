@@ -77,9 +77,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
     }
     const outputs = outputsAt(plan, state, t);
     if (status !== Status.STALE) {
-      // delete first: the map stays in counting order, which trimIds relies on
-      state.ids.delete(event.id);
-      state.ids.set(event.id, { t, outputs });
+      state.remember(event.id, t, outputs);
       const idx = Math.floor(t / IB);
       let ids = writes.ids.get(idx);
       if (ids === undefined) writes.ids.set(idx, (ids = []));
@@ -88,7 +86,6 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
         state.idBuckets.add(idx);
         newIdBuckets.push(idx);
       }
-      if (state.oldestId === undefined || t < state.oldestId) state.oldestId = t;
     }
     replies.push({ status, lateMs, outputs });
   }
