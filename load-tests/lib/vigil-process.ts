@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const bin = join(import.meta.dirname, '..', '..', 'bin', 'vigil.js');
+const bin = process.env.VIGIL_PROF_BIN ?? join(import.meta.dirname, '..', '..', 'bin', 'vigil.js');
 const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface VigilProcess {
@@ -43,7 +43,10 @@ export function freePort(): Promise<number> {
 
 /** Starts `vigil run` as its own process (as in production) and waits until /readyz answers 200. */
 export async function startVigil(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
-  const child = spawn(process.execPath, [bin, 'run'], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  // NODE_OPTIONS refuses --cpu-prof, so a profile of the processor is asked for here (docs/performance.md)
+  const profileDir = process.env.VIGIL_CPU_PROF_DIR;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'run'], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -9,6 +9,7 @@ import { REDIS_ERROR_CODES, REDIS_OPERATIONS } from './labels.ts';
  *   calls are already counted by the processor's retry hook (`feeds.redis.error(code)`; unknown codes
  *   count as `other`), so the stage should not count them again.
  * - graph: `feeds.watchGraph(() => graph.stats())` once; read at scrape time only.
+ * - features (counters): `feeds.watchFeatures(() => stage.stats())` once; read at scrape time only.
  * - console: `feeds.console.clients(n)` when a client connects or leaves, `feeds.console.dropped(frames)`.
  * - rules: `feeds.rules.reloaded(version, rules)` after every hot reload, `feeds.rules.failed()` when one is
  *   refused; the processor calls `feeds.rules.inUse(version, graph rule ids)` for the rule set it starts with.
@@ -52,6 +53,22 @@ export interface MetricFeeds {
   lists: ListsFeed;
   /** Registers the graph's size source, read when Prometheus scrapes. */
   watchGraph(size: () => GraphSize): void;
+  /** Registers the velocity stage's counters (totals since start-up), read when Prometheus scrapes. */
+  watchFeatures(counters: () => FeatureCounters): void;
+}
+
+export interface FeatureCounters {
+  cachedEntities: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheAdmitted: number;
+  cacheRefused: number;
+  loads: number;
+  conflicts: number;
+  duplicates: number;
+  lateWithin: number;
+  lateBeyond: number;
+  stale: number;
 }
 
 export interface GraphSize {
@@ -72,7 +89,7 @@ interface FeedTargets {
 
 const KNOWN_REDIS_ERRORS: ReadonlySet<string> = new Set(REDIS_ERROR_CODES);
 
-export function createFeeds(graph: { size: () => GraphSize }, liveLists: { sizes: () => LiveListCounts }, m: FeedTargets): MetricFeeds {
+export function createFeeds(graph: { size: () => GraphSize }, features: { counters: () => FeatureCounters | undefined }, liveLists: { sizes: () => LiveListCounts }, m: FeedTargets): MetricFeeds {
   m.consoleClients.set(0);
   const inUse: RulesFeed['inUse'] = (version, rules) => {
     m.rulesInfo.reset();
@@ -109,6 +126,9 @@ export function createFeeds(graph: { size: () => GraphSize }, liveLists: { sizes
     watchGraph(size) {
       graph.size = size;
     },
+    watchFeatures(counters) {
+      features.counters = counters;
+    },
   };
 }
 
@@ -119,4 +139,5 @@ export const noFeeds: MetricFeeds = {
   rules: { inUse: () => {}, reloaded: () => {}, failed: () => {} },
   lists: { watch: () => {}, applied: () => {}, rejected: () => {} },
   watchGraph: () => {},
+  watchFeatures: () => {},
 };

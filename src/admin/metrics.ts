@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Decision } from '../rules/decision.ts';
 import { FixedHistogram } from './fixed-histogram.ts';
-import { createFeeds, type GraphSize, type LiveListCounts, type MetricFeeds } from './feeds.ts';
+import { createFeeds, type FeatureCounters, type GraphSize, type LiveListCounts, type MetricFeeds } from './feeds.ts';
 import {
   BATCH_SIZE_BUCKETS,
   DEAD_LETTER_CODES,
@@ -92,6 +92,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const graph: { size: () => GraphSize } = { size: () => ({ nodes: 0, edges: 0 }) };
   const graphNodes = new Gauge({ name: 'vigil_graph_nodes', help: 'Entities (nodes) in the in-memory knowledge graph.', registers, collect() { this.set(graph.size().nodes); } });
   const graphEdges = new Gauge({ name: 'vigil_graph_edges', help: 'Links (edges) in the in-memory knowledge graph.', registers, collect() { this.set(graph.size().edges); } });
+  const features: { counters: () => FeatureCounters | undefined } = { counters: () => undefined };
+  registerFeatureMetrics(registers, () => features.counters());
   const consoleClients = new Gauge({ name: 'vigil_console_clients', help: 'WebSocket clients connected to the analyst console.', registers });
   const consoleDroppedFrames = new Counter({ name: 'vigil_console_dropped_frames_total', help: 'Console frames dropped because a client was too slow (backpressure).', registers });
   const ruleReloads = new Counter({ name: 'vigil_rule_reloads_total', help: 'Rule-set reloads, by result (success, failure).', labelNames: ['result'], registers });
@@ -138,7 +140,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     hits.clear();
   };
 
-  const feeds = createFeeds(graph, liveLists, { redisRoundTrip, redisErrors, consoleClients, consoleDroppedFrames, ruleReloads, rulesInfo, ruleHits, listChanges });
+  const feeds = createFeeds(graph, features, liveLists, { redisRoundTrip, redisErrors, consoleClients, consoleDroppedFrames, ruleReloads, rulesInfo, ruleHits, listChanges });
 
   return {
     registry,
@@ -194,4 +196,57 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       consumerLag.reset();
     },
   };
+}
+
+/** The velocity stage's own totals, copied from its counters when Prometheus scrapes (nothing on the hot path). */
+function registerFeatureMetrics(registers: Registry[], read: () => FeatureCounters | undefined): void {
+  const total = (name: string, help: string, value: (c: FeatureCounters) => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const counters = read();
+        if (counters === undefined) return;
+        this.reset();
+        this.inc(value(counters));
+      },
+    });
+  const byLabel = <L extends string>(name: string, help: string, labelName: L, values: Record<string, (c: FeatureCounters) => number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [labelName],
+      registers,
+      collect() {
+        const counters = read();
+        if (counters === undefined) return;
+        this.reset();
+        for (const [label, value] of Object.entries(values)) this.inc({ [labelName]: label } as Record<L, string>, value(counters));
+      },
+    });
+  new Gauge({
+    name: 'vigil_features_cached_entities',
+    help: 'Entity states the velocity stage holds in memory (VIGIL_FEATURES_CACHE_ENTITIES bounds it).',
+    registers,
+    collect() {
+      this.set(read()?.cachedEntities ?? 0);
+    },
+  });
+  byLabel('vigil_features_cache_lookups_total', 'Entity uses of the velocity stage (one per entity per batch) whose state was cached here (hit) or not (miss).', 'result', {
+    hit: (c) => c.cacheHits,
+    miss: (c) => c.cacheMisses,
+  });
+  byLabel('vigil_features_cache_admissions_total', 'Missed entity states kept in the cache afterwards (admitted) or not, being used less often than the state they would replace (refused).', 'result', {
+    admitted: (c) => c.cacheAdmitted,
+    refused: (c) => c.cacheRefused,
+  });
+  total('vigil_features_state_loads_total', 'Entity states read from Redis because they were not cached here.', (c) => c.loads);
+  total('vigil_features_write_conflicts_total', 'Entity writes Redis refused (another process changed the state): recounted from the stored state.', (c) => c.conflicts);
+  total('vigil_features_duplicate_events_total', 'Events already counted (redelivered or replayed): their first features were returned.', (c) => c.duplicates);
+  byLabel('vigil_features_late_events_total', 'Events older than their entity\'s newest: counted in their own bucket (within the lateness), at the lateness bound (beyond), or not counted (stale).', 'kind', {
+    within: (c) => c.lateWithin,
+    beyond: (c) => c.lateBeyond,
+    stale: (c) => c.stale,
+  });
 }

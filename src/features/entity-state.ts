@@ -77,48 +77,69 @@ export class EntityState {
     return this.buckets.get(bucketMs)?.get(idx);
   }
 
-  bucketOrNew(bucketMs: number, idx: number): Bucket {
+  bucketOrNew(bucketMs: number, idx: number, field?: string): Bucket {
     let size = this.buckets.get(bucketMs);
     if (size === undefined) this.buckets.set(bucketMs, (size = new Map()));
     let bucket = size.get(idx);
-    if (bucket === undefined) size.set(idx, (bucket = { field: bucketField(bucketMs, idx), c: 0, s: 0, d: undefined }));
+    if (bucket === undefined) size.set(idx, (bucket = { field: field ?? bucketField(bucketMs, idx), c: 0, s: 0, d: undefined }));
     return bucket;
   }
 
-  /** The state stored in a Redis hash, from its HGETALL reply (field, value, field, value…). Unknown fields are ignored. */
+  /**
+   * The state stored in a Redis hash, from its HGETALL reply (field, value, field, value…). Unknown fields are ignored.
+   * On the path of every cache miss: fields are cut with indexOf, not split, and buckets re-sorted only when the hash
+   * listed them out of time order.
+   */
   static fromHash(flat: readonly string[]): EntityState {
     const state = new EntityState();
+    // bucketMs -> index of the newest bucket created so far, to tell whether the hash listed them in time order
+    const newest = new Map<number, number>();
+    let unordered = false;
+    const bucketAt = (bucketMs: number, idx: number, field?: string): Bucket => {
+      const found = state.bucket(bucketMs, idx);
+      if (found !== undefined) return found;
+      const last = newest.get(bucketMs);
+      if (last === undefined || idx > last) newest.set(bucketMs, idx);
+      else unordered = true;
+      return state.bucketOrNew(bucketMs, idx, field);
+    };
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const field = flat[i] as string;
       const value = flat[i + 1] as string;
-      if (field === 'v') state.version = value;
+      const kind = field.charCodeAt(0);
+      if (field.charCodeAt(1) === COLON && (kind === B || kind === D)) {
+        const a = field.indexOf(':', 2);
+        const b = a < 0 ? -1 : field.indexOf(':', a + 1);
+        if (a < 0) continue;
+        const bucketMs = Number(field.slice(2, a));
+        if (kind === B) {
+          const idx = Number(field.slice(a + 1));
+          const bucket = bucketAt(bucketMs, idx, field);
+          const colon = value.indexOf(':');
+          bucket.c = Number(colon < 0 ? value : value.slice(0, colon));
+          bucket.s = colon < 0 ? 0 : Number(value.slice(colon + 1));
+        } else {
+          const c = b < 0 ? -1 : field.indexOf(':', b + 1);
+          if (c < 0) continue;
+          const idx = Number(field.slice(a + 1, b));
+          const bucket = bucketAt(bucketMs, idx);
+          const name = field.slice(b + 1, c) as DistinctField;
+          bucket.d ??= new Map();
+          let values = bucket.d.get(name);
+          if (values === undefined) bucket.d.set(name, (values = new Map()));
+          values.set(field.slice(c + 1), Number(value));
+        }
+      } else if (field === 'v') state.version = value;
       else if (field === 'w') state.wm = Number(value);
       else if (field === 'x') state.refreshed = Number(value);
       else if (field === 'ib') {
         for (const idx of value.split(',')) if (idx !== '') state.idBuckets.add(Number(idx));
-      } else if (field.startsWith('b:')) {
-        const [, bs, idx] = field.split(':');
-        const [c, s] = value.split(':');
-        const bucket = state.bucketOrNew(Number(bs), Number(idx));
-        bucket.c = Number(c);
-        bucket.s = Number(s);
-      } else if (field.startsWith('d:')) {
-        const a = field.indexOf(':', 2);
-        const b = field.indexOf(':', a + 1);
-        const c = field.indexOf(':', b + 1);
-        if (a < 0 || b < 0 || c < 0) continue;
-        const bucket = state.bucketOrNew(Number(field.slice(2, a)), Number(field.slice(a + 1, b)));
-        const name = field.slice(b + 1, c) as DistinctField;
-        bucket.d ??= new Map();
-        let values = bucket.d.get(name);
-        if (values === undefined) bucket.d.set(name, (values = new Map()));
-        values.set(field.slice(c + 1), Number(value));
       }
     }
     // every event counted so far has ts <= its effective time <= wm: only those may be in Redis and not here
     if (state.wm !== undefined) state.vouchedFrom = state.wm + 1;
     // in time order, as buckets are created live (trimBuckets relies on it)
-    for (const [bucketMs, buckets] of state.buckets) state.buckets.set(bucketMs, new Map([...buckets].sort((a, b) => a[0] - b[0])));
+    if (unordered) for (const [bucketMs, buckets] of state.buckets) state.buckets.set(bucketMs, new Map([...buckets].sort((a, b) => a[0] - b[0])));
     if (state.buckets.size > 0) state.nextTrim = -Infinity;
     return state;
   }
@@ -136,6 +157,10 @@ export class EntityState {
     if (this.oldestId === undefined || t < this.oldestId) this.oldestId = t;
   }
 }
+
+const COLON = 58;
+const B = 98;
+const D = 100;
 
 export const bucketField = (bucketMs: number, idx: number): string => `b:${bucketMs}:${idx}`;
 /** The `d:` field of a value in a bucket, from the bucket's `b:` field name. */

@@ -47,7 +47,8 @@ export interface RedisFeatureStageOptions {
    */
   minReplicas?: number;
   /**
-   * Entities whose state this process keeps between batches (least recently used dropped first). A cached state saves
+   * Entities whose state this process keeps between batches (once full, an entity replaces the least recently used one
+   * only if it was used more often recently: src/features/state-cache.ts). A cached state saves
    * reading it: every write still names the version it was computed from, and one that Redis no longer holds is
    * refused and recomputed from the stored state. Default 50000 (about 3 KB of heap each, measured by bench/features.bench.ts).
    */
@@ -70,6 +71,12 @@ export interface FeatureStats {
   loads: number;
   /** Entities whose state this process holds now. */
   cachedEntities: number;
+  /** Entity uses (one per entity per batch) whose state was cached here, and those whose state was not. */
+  cacheHits: number;
+  cacheMisses: number;
+  /** Of the misses, states kept in the cache afterwards, and those not kept (used less often than what they would replace). */
+  cacheAdmitted: number;
+  cacheRefused: number;
   /** Events already counted (redelivered or replayed): their first features were returned. */
   duplicates: number;
   /** Events older than their entity's newest event but within the lateness: counted in their own bucket. */
@@ -168,7 +175,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   // version tokens: unique to this stage, so a hash that expired and was written anew never matches an old cached one
   const token = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.`;
   let writes = 0;
-  const counters: Omit<FeatureStats, 'cachedEntities'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, loads: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
+  const counters: Omit<FeatureStats, 'cachedEntities' | 'cacheAdmitted' | 'cacheRefused'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, loads: 0, cacheHits: 0, cacheMisses: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
   /** Of recent cache misses, the share Redis already held (moving average); decides whether misses are read first. */
   let heldShare = 0.5;
   // one run at a time counts every batch waiting, so no two runs ever count into the same state
@@ -300,6 +307,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
         if (cached === undefined) missing.push(group);
         else group.state = cached;
       }
+      counters.cacheMisses += missing.length;
+      counters.cacheHits += groups.length - missing.length;
       // entities not cached here are read first when most recent misses were in Redis already (a restart, a cache
       // smaller than the active entities), else counted as new, and a refused write brings back the stored state
       let existed = 0;
@@ -370,7 +379,10 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       return features;
     },
     ping: () => pingRedis(client, timeoutMs),
-    stats: () => ({ ...counters, cachedEntities: cache.size }),
+    stats: () => {
+      const { admitted, refused } = cache.stats();
+      return { ...counters, cachedEntities: cache.size, cacheAdmitted: admitted, cacheRefused: refused };
+    },
     async close() {
       if (!ownsClient) return;
       try {

@@ -15,7 +15,7 @@ const LINKS_PER_MESSAGE = 500;
 
 function redisFeatures(config: Config, specs: FeatureSpecs, metrics?: Metrics): RedisFeatureStage {
   const feed = metrics?.feeds.redis;
-  return createRedisFeatureStage({
+  const stage = createRedisFeatureStage({
     ...(feed ? { onRoundTrip: (seconds: number) => feed.roundTrip('features', seconds) } : {}),
     redis: config.redisUrl,
     specs,
@@ -26,6 +26,8 @@ function redisFeatures(config: Config, specs: FeatureSpecs, metrics?: Metrics): 
     keyPrefix: config.featuresKeyPrefix,
     cacheEntities: config.featuresCacheEntities,
   });
+  metrics?.feeds.watchFeatures(() => stage.stats());
+  return stage;
 }
 
 /** Pings Redis every few seconds while the processor runs, so /readyz tells even between batches. */

@@ -116,3 +116,22 @@ test('feeds: graph size is read at scrape time, rules zero their hit series, unk
   assert.match(text, /vigil_console_clients 3/);
   assert.match(text, /vigil_console_dropped_frames_total 5/);
 });
+
+test('feeds: the velocity stage counters are copied at scrape time, and each scrape gives the latest totals', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  let text = await metrics.registry.metrics();
+  assert.match(text, /vigil_features_cached_entities 0/);
+  const counters = { cachedEntities: 40, cacheHits: 70, cacheMisses: 30, cacheAdmitted: 25, cacheRefused: 5, loads: 30, conflicts: 2, duplicates: 1, lateWithin: 4, lateBeyond: 3, stale: 0 };
+  metrics.feeds.watchFeatures(() => counters);
+  text = await metrics.registry.metrics();
+  assert.match(text, /vigil_features_cached_entities 40/);
+  assert.match(text, /vigil_features_cache_lookups_total\{result="hit"\} 70/);
+  assert.match(text, /vigil_features_cache_lookups_total\{result="miss"\} 30/);
+  assert.match(text, /vigil_features_cache_admissions_total\{result="refused"\} 5/);
+  assert.match(text, /vigil_features_state_loads_total 30/);
+  assert.match(text, /vigil_features_write_conflicts_total 2/);
+  assert.match(text, /vigil_features_late_events_total\{kind="beyond"\} 3/);
+  counters.cacheHits = 90;
+  text = await metrics.registry.metrics();
+  assert.match(text, /vigil_features_cache_lookups_total\{result="hit"\} 90/);
+});

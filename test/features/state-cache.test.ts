@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EntityState } from '../../src/features/entity-state.ts';
+import { FrequencySketch } from '../../src/features/frequency-sketch.ts';
+import { StateCache } from '../../src/features/state-cache.ts';
+
+const use = (cache: StateCache, tag: string, times = 1): EntityState | undefined => {
+  let state: EntityState | undefined;
+  for (let i = 0; i < times; i++) state = cache.get(tag);
+  return state;
+};
+
+describe('frequency sketch', () => {
+  it('estimates each key from its own uses, saturating at 15', () => {
+    const sketch = new FrequencySketch(1000);
+    for (let i = 0; i < 3; i++) sketch.increment('card:a');
+    for (let i = 0; i < 40; i++) sketch.increment('card:b');
+    assert.equal(sketch.frequency('card:a'), 3);
+    assert.equal(sketch.frequency('card:b'), 15);
+    assert.equal(sketch.frequency('card:never'), 0);
+  });
+
+  it('halves every count once it has seen ten uses per counter of a row, so old popularity fades', () => {
+    const sketch = new FrequencySketch(64);
+    for (let i = 0; i < 12; i++) sketch.increment('hot');
+    // 64 counters per row: the 640th counted use halves the table
+    for (let i = 0; i < 640 - 12; i++) sketch.increment(`cold-${i}`);
+    // without the halving it would be 12 or more (other keys only add to a shared counter); halved, 6 plus collisions
+    const frequency = sketch.frequency('hot');
+    assert.ok(frequency >= 6 && frequency < 12, `frequency ${frequency}`);
+  });
+});
+
+describe('state cache', () => {
+  it('keeps every state while it has room, and a cached one is replaced in place', () => {
+    const cache = new StateCache(3);
+    const first = new EntityState();
+    const second = new EntityState();
+    cache.set('a', first);
+    cache.set('b', new EntityState());
+    assert.equal(use(cache, 'a'), first);
+    cache.set('a', second);
+    assert.equal(cache.size, 2);
+    assert.equal(use(cache, 'a'), second);
+    assert.deepEqual(cache.stats(), { admitted: 2, refused: 0 });
+  });
+
+  it('when full, admits a state used more often than the least recently used one, which it replaces', () => {
+    const cache = new StateCache(2);
+    for (const tag of ['a', 'b']) {
+      use(cache, tag);
+      cache.set(tag, new EntityState());
+    }
+    assert.equal(use(cache, 'c', 3), undefined);
+    cache.set('c', new EntityState());
+    assert.equal(cache.size, 2);
+    assert.equal(use(cache, 'a'), undefined, 'a, the least recently set, made room');
+    assert.ok(use(cache, 'b') && use(cache, 'c'));
+    assert.deepEqual(cache.stats(), { admitted: 3, refused: 0 });
+  });
+
+  it('when full, refuses a state used no more often than the one it would replace, and keeps the cached ones', () => {
+    const cache = new StateCache(2);
+    for (const tag of ['a', 'b']) {
+      use(cache, tag, 2);
+      cache.set(tag, new EntityState());
+    }
+    // one use each of many one-off entities (cards seen once): none displaces a cached state
+    for (let i = 0; i < 100; i++) {
+      assert.equal(use(cache, `once-${i}`), undefined);
+      cache.set(`once-${i}`, new EntityState());
+    }
+    assert.ok(use(cache, 'a') && use(cache, 'b'));
+    assert.deepEqual(cache.stats(), { admitted: 2, refused: 100 });
+  });
+
+  it('with room for none, caches nothing', () => {
+    const cache = new StateCache(0);
+    use(cache, 'a', 5);
+    cache.set('a', new EntityState());
+    assert.equal(cache.size, 0);
+    assert.equal(use(cache, 'a'), undefined);
+  });
+
+  it('forgets a deleted state', () => {
+    const cache = new StateCache(2);
+    cache.set('a', new EntityState());
+    cache.delete('a');
+    assert.equal(use(cache, 'a'), undefined);
+  });
+});
+
+describe('entity state from its hash', () => {
+  it('reads buckets listed out of time order (a hash past its listpack size) back in time order', () => {
+    const flat = ['v', 'x1', 'w', '5000', 'b:1000:5', '2:300', 'b:1000:3', '1:100', 'd:1000:3:terminal:T1', '1', 'd:1000:4:terminal:T:2', '3', 'b:1000:4', '1:7', 'ib', '1,2,'];
+    const state = EntityState.fromHash(flat);
+    assert.equal(state.version, 'x1');
+    assert.equal(state.wm, 5000);
+    assert.equal(state.vouchedFrom, 5001);
+    assert.deepEqual([...state.idBuckets], [1, 2]);
+    assert.deepEqual([...state.buckets.get(1000)!.keys()], [3, 4, 5]);
+    assert.deepEqual({ c: state.bucket(1000, 5)!.c, s: state.bucket(1000, 5)!.s, field: state.bucket(1000, 5)!.field }, { c: 2, s: 300, field: 'b:1000:5' });
+    assert.equal(state.bucket(1000, 4)!.field, 'b:1000:4');
+    // a distinct value may itself hold ':'
+    assert.deepEqual([...state.bucket(1000, 4)!.d!.get('terminal' as never)!], [['T:2', 3]]);
+    assert.deepEqual([...state.bucket(1000, 3)!.d!.get('terminal' as never)!], [['T1', 1]]);
+  });
+});
