@@ -62,6 +62,15 @@ export const SRE_OVERVIEW: RowSpec[] = [
       { title: 'Redis errors', description: 'Failed round trips by code, and batches retried because Redis was down.', unit: 'reqps', targets: [{ expr: `sum by (code) (rate(vigil_redis_errors_total{${S}}[${RI}]))`, legend: '{{code}}' }, { expr: `sum(rate(vigil_dependency_retries_total{${S}, dependency="redis"}[${RI}]))`, legend: 'batch retries' }] },
       { title: 'Knowledge graph size', description: 'Entities and links held in memory.', unit: 'short', targets: [{ expr: `sum(vigil_graph_nodes{${S}})`, legend: 'nodes' }, { expr: `sum(vigil_graph_edges{${S}})`, legend: 'edges' }] },
       { title: 'Console', description: 'Connected analyst consoles and frames dropped for slow clients.', unit: 'short', targets: [{ expr: `sum(vigil_console_clients{${S}})`, legend: 'clients' }, { expr: `sum(rate(vigil_console_dropped_frames_total{${S}}[${RI}]))`, legend: 'dropped frames/s' }] },
+      {
+        title: 'Velocity state cache',
+        description: 'Share of entity uses whose state was cached in the process, and states read from Redis per event (each costs CPU here and in Redis). A low hit ratio means VIGIL_FEATURES_CACHE_ENTITIES is below the active entities (docs/operations.md).',
+        unit: 'short',
+        targets: [
+          { expr: `sum(rate(vigil_features_cache_lookups_total{${S}, result="hit"}[${RI}])) / sum(rate(vigil_features_cache_lookups_total{${S}}[${RI}]))`, legend: 'hit ratio' },
+          { expr: `sum(rate(vigil_features_state_loads_total{${S}}[${RI}])) / sum(rate(vigil_events_total{${S}}[${RI}]))`, legend: 'state reads per event' },
+        ],
+      },
     ],
   },
   {

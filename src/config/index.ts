@@ -56,7 +56,7 @@ const SCHEMA = {
   decisionFormat: ['VIGIL_DECISION_FORMAT', 'json', oneOf('json', 'msgpack')],
   logLevel: ['VIGIL_LOG_LEVEL', 'info', oneOf('debug', 'info', 'warn', 'error', 'silent')],
   fetchMaxBytes: ['VIGIL_FETCH_MAX_BYTES', String(8 * 1024 * 1024), integer(1024, 256 * 1024 * 1024)],
-  partitionsConsumedConcurrently: ['VIGIL_PARTITIONS_CONCURRENCY', '4', integer(1, 256)],
+  partitionsConsumedConcurrently: ['VIGIL_PARTITIONS_CONCURRENCY', '12', integer(1, 256)],
   retryMaxDelayMs: ['VIGIL_RETRY_MAX_DELAY_MS', '5000', integer(10, 600_000)],
   rulesDir: ['VIGIL_RULES_DIR', `${PACKAGE_ROOT}rules`, text],
   rulesWatch: ['VIGIL_RULES_WATCH', 'true', bool],

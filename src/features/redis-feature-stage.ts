@@ -5,6 +5,7 @@ import { ConfigError, DependencyUnavailableError, ErrorCodes } from '../errors.t
 import type { FeatureStage } from './index.ts';
 import { parseConflicts, registerCommitScript, type CommitEntry } from './commit-script.ts';
 import { EntityState } from './entity-state.ts';
+import { registerLoadScript, unpackHashes } from './load-script.ts';
 import { FeatureObjects } from './feature-object.ts';
 import { CoalescingRuns } from './coalescing-runs.ts';
 import { countEntityEvents, Status, type EntityReply } from './entity-velocity.ts';
@@ -170,6 +171,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const ownsClient = typeof options.redis === 'string';
   const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? timeoutMs }) : options.redis;
   const script = registerCommitScript(client);
+  const loadScript = registerLoadScript(client);
   const isCluster = client instanceof Cluster;
   const cache = new StateCache(cacheEntities);
   // version tokens: unique to this stage, so a hash that expired and was written anew never matches an old cached one
@@ -211,14 +213,16 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   async function load(groups: readonly Group[]): Promise<void> {
     await Promise.all(
       byNode(groups).map(async (list) => {
+        // one script call for up to MAX_ENTITIES_PER_CALL keys on a single node, one per key on a cluster (slots differ)
+        const per = isCluster ? 1 : MAX_ENTITIES_PER_CALL;
         const results = await send((pipeline) => {
-          for (const group of list) pipeline.call('HGETALL', group.key);
+          for (let i = 0; i < list.length; i += per) loadScript.queue(pipeline, list.slice(i, i + per).map((group) => group.key));
         });
         counters.loads += list.length;
-        list.forEach((group, i) => {
-          // RESP2 HGETALL is field, value, … (ioredis' call() leaves it flat); an absent key is an empty one
-          group.state = EntityState.fromHash(replyOf(results, i) as string[]);
-        });
+        for (let i = 0, call = 0; i < list.length; i += per, call++) {
+          const hashes = unpackHashes(replyOf(results, call));
+          for (let j = 0; j < hashes.length; j++) (list[i + j] as Group).state = EntityState.fromHash(hashes[j] as string[]);
+        }
       }),
     );
   }
