@@ -43,9 +43,10 @@ export function freePort(): Promise<number> {
 
 /** Starts `vigil run` as its own process (as in production) and waits until /readyz answers 200. */
 export async function startVigil(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
-  // NODE_OPTIONS refuses --cpu-prof, so a profile of the processor is asked for here (docs/performance.md)
-  const profileDir = process.env.VIGIL_CPU_PROF_DIR;
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  // NODE_OPTIONS refuses --cpu-prof and --trace-gc: flags for the processor's node are given here (docs/performance.md)
+  const nodeArgs = (process.env.VIGIL_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  // as bin/vigil.js's own shebang does when run as a command
+  if (!nodeArgs.some((arg) => arg.startsWith('--max-semi-space-size'))) nodeArgs.push('--max-semi-space-size=64');
   const child = spawn(process.execPath, [...nodeArgs, bin, 'run'], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;

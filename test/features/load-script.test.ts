@@ -35,7 +35,7 @@ describe('packed state reads (lua/load-packed.lua)', () => {
     const load = registerLoadScript(client);
     const pipeline = client.pipeline();
     load.queue(pipeline, [plain, ascii, `${prefix}{card:absent}:s`]);
-    const [[error, reply]] = (await pipeline.exec()) as [Error | null, unknown][];
+    const [error, reply] = (await pipeline.exec())?.[0] ?? [new Error('no reply'), null];
     assert.equal(error, null);
     const [first, second, absent] = unpackHashes(reply);
     assert.deepEqual(first, await client.call('HGETALL', plain));
