@@ -59,6 +59,7 @@ export interface MetricFeeds {
 
 export interface FeatureCounters {
   cachedEntities: number;
+  cachedBytes: number;
   cacheHits: number;
   cacheMisses: number;
   cacheAdmitted: number;

@@ -233,6 +233,14 @@ function registerFeatureMetrics(registers: Registry[], read: () => FeatureCounte
       this.set(read()?.cachedEntities ?? 0);
     },
   });
+  new Gauge({
+    name: 'vigil_features_cached_bytes',
+    help: 'Approximate heap bytes of the entity states the velocity stage holds (VIGIL_FEATURES_CACHE_MB bounds it).',
+    registers,
+    collect() {
+      this.set(read()?.cachedBytes ?? 0);
+    },
+  });
   byLabel('vigil_features_cache_lookups_total', 'Entity uses of the velocity stage (one per entity per batch) whose state was cached here (hit) or not (miss).', 'result', {
     hit: (c) => c.cacheHits,
     miss: (c) => c.cacheMisses,

@@ -68,6 +68,7 @@ const SCHEMA = {
   featuresMinReplicas: ['VIGIL_FEATURES_MIN_REPLICAS', '0', integer(0, 16)],
   featuresKeyPrefix: ['VIGIL_FEATURES_KEY_PREFIX', 'vigil:', text],
   featuresCacheEntities: ['VIGIL_FEATURES_CACHE_ENTITIES', '50000', integer(0, 100_000_000)],
+  featuresCacheMb: ['VIGIL_FEATURES_CACHE_MB', '256', integer(0, 1_000_000)],
   graphRulesDir: ['VIGIL_GRAPH_RULES', `${PACKAGE_ROOT}graph-rules`, text],
   graphHorizon: ['VIGIL_GRAPH_HORIZON', '30d', duration],
   sessionTimeoutMs: ['VIGIL_SESSION_TIMEOUT_MS', '10000', integer(6000, 300_000)],

@@ -54,6 +54,11 @@ export interface RedisFeatureStageOptions {
    * refused and recomputed from the stored state. Default 50000 (about 3 KB of heap each, measured by bench/features.bench.ts).
    */
   cacheEntities?: number;
+  /**
+   * The cached states' approximate heap, in bytes (each state's size estimated from its buckets, distinct values and
+   * ids): least recently used states are dropped beyond it. Default 256 MiB.
+   */
+  cacheBytes?: number;
   /** Told the duration of every pipeline round trip (for the Redis round-trip metric). */
   onRoundTrip?: (seconds: number) => void;
 }
@@ -70,8 +75,9 @@ export interface FeatureStats {
   conflicts: number;
   /** Entity states read from Redis because they were not cached here. */
   loads: number;
-  /** Entities whose state this process holds now. */
+  /** Entities whose state this process holds now, and their approximate heap bytes. */
   cachedEntities: number;
+  cachedBytes: number;
   /** Entity uses (one per entity per batch) whose state was cached here, and those whose state was not. */
   cacheHits: number;
   cacheMisses: number;
@@ -155,8 +161,10 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const timeoutMs = options.timeoutMs ?? 5000;
   const minReplicas = options.minReplicas ?? 0;
   const cacheEntities = options.cacheEntities ?? 50_000;
+  const cacheBytes = options.cacheBytes ?? 256 * 1024 * 1024;
   if (!Number.isSafeInteger(minReplicas) || minReplicas < 0) throw new ConfigError('features.minReplicas', 'must be a non-negative integer');
   if (!Number.isSafeInteger(cacheEntities) || cacheEntities < 0) throw new ConfigError('features.cacheEntities', 'must be a non-negative integer');
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new ConfigError('features.cacheBytes', 'must be a non-negative integer');
   // WAIT blocks for at most this long, so a missing replica fails the batch well within the stage's own deadline
   const replicaWaitMs = Math.max(50, Math.floor(timeoutMs / 4));
   if (!Number.isSafeInteger(latenessMs) || latenessMs < 0) throw new ConfigError('features.latenessMs', 'must be a non-negative integer');
@@ -173,11 +181,11 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   const script = registerCommitScript(client);
   const loadScript = registerLoadScript(client);
   const isCluster = client instanceof Cluster;
-  const cache = new StateCache(cacheEntities);
+  const cache = new StateCache(cacheEntities, cacheBytes);
   // version tokens: unique to this stage, so a hash that expired and was written anew never matches an old cached one
   const token = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}.`;
   let writes = 0;
-  const counters: Omit<FeatureStats, 'cachedEntities' | 'cacheAdmitted' | 'cacheRefused'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, loads: 0, cacheHits: 0, cacheMisses: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
+  const counters: Omit<FeatureStats, 'cachedEntities' | 'cachedBytes' | 'cacheAdmitted' | 'cacheRefused'> = { batches: 0, events: 0, roundTrips: 0, scriptCalls: 0, conflicts: 0, loads: 0, cacheHits: 0, cacheMisses: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0, maxLatenessMs: 0 };
   /** Of recent cache misses, the share Redis already held (moving average); decides whether misses are read first. */
   let heldShare = 0.5;
   // one run at a time counts every batch waiting, so no two runs ever count into the same state
@@ -384,8 +392,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
     },
     ping: () => pingRedis(client, timeoutMs),
     stats: () => {
-      const { admitted, refused } = cache.stats();
-      return { ...counters, cachedEntities: cache.size, cacheAdmitted: admitted, cacheRefused: refused };
+      const { admitted, refused, bytes } = cache.stats();
+      return { ...counters, cachedEntities: cache.size, cachedBytes: bytes, cacheAdmitted: admitted, cacheRefused: refused };
     },
     async close() {
       if (!ownsClient) return;

@@ -4,13 +4,21 @@ import { FrequencySketch } from './frequency-sketch.ts';
 export interface StateCacheStats {
   /** Entities not cached that took the place of a less used one (or of none, while the cache was filling). */
   admitted: number;
-  /** Entities not cached that were used less often than the one they would replace: not kept. */
+  /** Entities not cached that were used less often than the one they would replace, or larger than the whole bound: not kept. */
   refused: number;
+  /** Approximate heap bytes of the states held (see `approximateStateBytes`). */
+  bytes: number;
+}
+
+interface Entry {
+  state: EntityState;
+  bytes: number;
 }
 
 /**
- * The entities this process holds. A cached state is only a guess of what Redis holds: every write names the version
- * it was computed from, and Redis refuses it when that is no longer the one stored.
+ * The entities this process holds, bounded by count and by approximate heap bytes (a card with a day of history
+ * holds a few KB, a busy terminal's distinct cards far more). A cached state is only a guess of what Redis holds:
+ * every write names the version it was computed from, and Redis refuses it when that is no longer the one stored.
  *
  * When the active entities outnumber the cache, plain LRU would replace a cached state by every state read: each one
  * survives long enough to be promoted by the garbage collector, only to be dropped a moment later, for no gain in hits.
@@ -18,46 +26,106 @@ export interface StateCacheStats {
  * replace (TinyLFU admission); the others are counted from Redis and dropped young, which costs the collector little.
  */
 export class StateCache {
-  private readonly states = new Map<string, EntityState>();
+  private readonly entries = new Map<string, Entry>();
   private readonly sketch: FrequencySketch;
-  private readonly counts: StateCacheStats = { admitted: 0, refused: 0 };
+  private readonly counts = { admitted: 0, refused: 0 };
+  private bytes = 0;
 
-  constructor(private readonly maxEntities: number) {
+  constructor(
+    private readonly maxEntities: number,
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.sketch = new FrequencySketch(maxEntities);
   }
 
   get size(): number {
-    return this.states.size;
+    return this.entries.size;
   }
 
   stats(): Readonly<StateCacheStats> {
-    return this.counts;
+    return { ...this.counts, bytes: this.bytes };
   }
 
   /** Counts a use (for admission); does not refresh recency: the stage sets every state it used once the batch is written. */
   get(tag: string): EntityState | undefined {
     this.sketch.increment(tag);
-    return this.states.get(tag);
+    return this.entries.get(tag)?.state;
   }
 
   set(tag: string, state: EntityState): void {
-    if (this.states.delete(tag)) {
-      this.states.set(tag, state);
+    const bytes = approximateStateBytes(state);
+    const cached = this.entries.get(tag);
+    if (cached !== undefined) {
+      this.entries.delete(tag);
+      this.bytes += bytes - cached.bytes;
+      cached.state = state;
+      cached.bytes = bytes;
+      this.entries.set(tag, cached);
+      this.shrink(tag);
       return;
     }
-    if (this.states.size >= this.maxEntities) {
-      const victim = this.states.keys().next();
+    if (bytes > this.maxBytes || this.maxEntities === 0) {
+      this.counts.refused++;
+      return;
+    }
+    if (this.entries.size >= this.maxEntities || this.bytes + bytes > this.maxBytes) {
+      const victim = this.entries.keys().next();
       if (victim.done === true || this.sketch.frequency(tag) <= this.sketch.frequency(victim.value)) {
         this.counts.refused++;
         return;
       }
-      this.states.delete(victim.value);
+      this.evict(victim.value);
     }
-    this.states.set(tag, state);
+    this.entries.set(tag, { state, bytes });
+    this.bytes += bytes;
     this.counts.admitted++;
+    this.shrink(tag);
   }
 
   delete(tag: string): void {
-    this.states.delete(tag);
+    this.evict(tag);
   }
+
+  /** Drops the least recently used states (never `keep`, the one just set) until both bounds hold. */
+  private shrink(keep: string): void {
+    while (this.entries.size > this.maxEntities || this.bytes > this.maxBytes) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done === true || oldest.value === keep) return;
+      this.evict(oldest.value);
+    }
+  }
+
+  private evict(tag: string): void {
+    const entry = this.entries.get(tag);
+    if (entry === undefined) return;
+    this.entries.delete(tag);
+    this.bytes -= entry.bytes;
+  }
+}
+
+// Heap bytes of the parts of a state, measured with bench/features.bench.ts --expose-gc (2026-12-02)
+const STATE_BYTES = 800;
+const MAP_BYTES = 190;
+const BUCKET_BYTES = 170;
+const DISTINCT_VALUE_BYTES = 100;
+const ID_BYTES = 230;
+
+/**
+ * The heap a state holds, approximately: its maps, buckets, distinct values and cached ids. O(buckets), not
+ * O(values): map sizes are read, not iterated.
+ */
+export function approximateStateBytes(state: EntityState): number {
+  let bytes = STATE_BYTES + state.ids.size * ID_BYTES;
+  for (const buckets of state.buckets.values()) {
+    bytes += MAP_BYTES + buckets.size * BUCKET_BYTES;
+    for (const bucket of buckets.values()) {
+      if (bucket.d === undefined) continue;
+      for (const values of bucket.d.values()) bytes += MAP_BYTES + values.size * DISTINCT_VALUE_BYTES;
+    }
+  }
+  for (const window of state.windows) {
+    if (window === undefined) continue;
+    for (const values of window.distinct) bytes += MAP_BYTES + values.size * DISTINCT_VALUE_BYTES;
+  }
+  return bytes;
 }

@@ -25,6 +25,7 @@ function redisFeatures(config: Config, specs: FeatureSpecs, metrics?: Metrics): 
     minReplicas: config.featuresMinReplicas,
     keyPrefix: config.featuresKeyPrefix,
     cacheEntities: config.featuresCacheEntities,
+    cacheBytes: config.featuresCacheMb * 1024 * 1024,
   });
   metrics?.feeds.watchFeatures(() => stage.stats());
   return stage;

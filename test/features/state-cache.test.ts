@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EntityState } from '../../src/features/entity-state.ts';
 import { FrequencySketch } from '../../src/features/frequency-sketch.ts';
-import { StateCache } from '../../src/features/state-cache.ts';
+import { approximateStateBytes, StateCache } from '../../src/features/state-cache.ts';
 
 const use = (cache: StateCache, tag: string, times = 1): EntityState | undefined => {
   let state: EntityState | undefined;
@@ -42,7 +42,7 @@ describe('state cache', () => {
     cache.set('a', second);
     assert.equal(cache.size, 2);
     assert.equal(use(cache, 'a'), second);
-    assert.deepEqual(cache.stats(), { admitted: 2, refused: 0 });
+    assert.equal(cache.stats().admitted, 2);
   });
 
   it('when full, admits a state used more often than the least recently used one, which it replaces', () => {
@@ -56,7 +56,7 @@ describe('state cache', () => {
     assert.equal(cache.size, 2);
     assert.equal(use(cache, 'a'), undefined, 'a, the least recently set, made room');
     assert.ok(use(cache, 'b') && use(cache, 'c'));
-    assert.deepEqual(cache.stats(), { admitted: 3, refused: 0 });
+    assert.deepEqual({ ...cache.stats(), bytes: 0 }, { admitted: 3, refused: 0, bytes: 0 });
   });
 
   it('when full, refuses a state used no more often than the one it would replace, and keeps the cached ones', () => {
@@ -71,7 +71,37 @@ describe('state cache', () => {
       cache.set(`once-${i}`, new EntityState());
     }
     assert.ok(use(cache, 'a') && use(cache, 'b'));
-    assert.deepEqual(cache.stats(), { admitted: 2, refused: 100 });
+    assert.deepEqual({ ...cache.stats(), bytes: 0 }, { admitted: 2, refused: 100, bytes: 0 });
+  });
+
+  it('holds states within its byte bound: a grown state pushes the least recently used ones out, and one larger than the bound is never kept', () => {
+    const small = () => new EntityState();
+    const grown = () => {
+      const state = new EntityState();
+      for (let idx = 0; idx < 40; idx++) {
+        const bucket = state.bucketOrNew(60_000, idx);
+        bucket.d = new Map([['terminal' as never, new Map(Array.from({ length: 10 }, (_, i) => [`T${idx}-${i}`, 1]))]]);
+      }
+      return state;
+    };
+    const smallBytes = approximateStateBytes(small());
+    const grownBytes = approximateStateBytes(grown());
+    assert.ok(grownBytes > 20 * smallBytes, `${grownBytes} vs ${smallBytes}`);
+    const cache = new StateCache(1000, grownBytes + Math.floor(smallBytes / 2));
+    for (const tag of ['a', 'b', 'c', 'd']) cache.set(tag, small());
+    assert.equal(cache.size, 4);
+    assert.equal(cache.stats().bytes, 4 * smallBytes);
+    // 'd' grows (its state is replaced by a bigger one): a, b, c go, least recently used first, until it fits
+    use(cache, 'd', 3);
+    cache.set('d', grown());
+    assert.equal(cache.size, 1);
+    assert.equal(cache.stats().bytes, grownBytes);
+    assert.ok(use(cache, 'd'));
+    const tooBig = new StateCache(1000, grownBytes - 1);
+    use(tooBig, 'x', 5);
+    tooBig.set('x', grown());
+    assert.equal(tooBig.size, 0);
+    assert.deepEqual({ ...tooBig.stats() }, { admitted: 0, refused: 1, bytes: 0 });
   });
 
   it('with room for none, caches nothing', () => {
