@@ -198,18 +198,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   };
 }
 
+/** Before a velocity stage registers (or without the Redis one): every series at zero, so dashboards have data. */
+const NO_FEATURE_COUNTERS: FeatureCounters = { cachedEntities: 0, cachedBytes: 0, cacheHits: 0, cacheMisses: 0, cacheAdmitted: 0, cacheRefused: 0, loads: 0, conflicts: 0, duplicates: 0, lateWithin: 0, lateBeyond: 0, stale: 0 };
+
 /** The velocity stage's own totals, copied from its counters when Prometheus scrapes (nothing on the hot path). */
-function registerFeatureMetrics(registers: Registry[], read: () => FeatureCounters | undefined): void {
+function registerFeatureMetrics(registers: Registry[], readStage: () => FeatureCounters | undefined): void {
+  const read = () => readStage() ?? NO_FEATURE_COUNTERS;
   const total = (name: string, help: string, value: (c: FeatureCounters) => number) =>
     new Counter({
       name,
       help,
       registers,
       collect() {
-        const counters = read();
-        if (counters === undefined) return;
         this.reset();
-        this.inc(value(counters));
+        this.inc(value(read()));
       },
     });
   const byLabel = <L extends string>(name: string, help: string, labelName: L, values: Record<string, (c: FeatureCounters) => number>) =>
@@ -220,7 +222,6 @@ function registerFeatureMetrics(registers: Registry[], read: () => FeatureCounte
       registers,
       collect() {
         const counters = read();
-        if (counters === undefined) return;
         this.reset();
         for (const [label, value] of Object.entries(values)) this.inc({ [labelName]: label } as Record<L, string>, value(counters));
       },
@@ -230,7 +231,7 @@ function registerFeatureMetrics(registers: Registry[], read: () => FeatureCounte
     help: 'Entity states the velocity stage holds in memory (VIGIL_FEATURES_CACHE_ENTITIES bounds it).',
     registers,
     collect() {
-      this.set(read()?.cachedEntities ?? 0);
+      this.set(read().cachedEntities);
     },
   });
   new Gauge({
@@ -238,7 +239,7 @@ function registerFeatureMetrics(registers: Registry[], read: () => FeatureCounte
     help: 'Approximate heap bytes of the entity states the velocity stage holds (VIGIL_FEATURES_CACHE_MB bounds it).',
     registers,
     collect() {
-      this.set(read()?.cachedBytes ?? 0);
+      this.set(read().cachedBytes);
     },
   });
   byLabel('vigil_features_cache_lookups_total', 'Entity uses of the velocity stage (one per entity per batch) whose state was cached here (hit) or not (miss).', 'result', {

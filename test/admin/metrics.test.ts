@@ -121,6 +121,7 @@ test('feeds: the velocity stage counters are copied at scrape time, and each scr
   const metrics = createMetrics({ defaultMetrics: false });
   let text = await metrics.registry.metrics();
   assert.match(text, /vigil_features_cached_entities 0/);
+  assert.match(text, /vigil_features_cache_lookups_total\{result="miss"\} 0/);
   const counters = { cachedEntities: 40, cachedBytes: 123456, cacheHits: 70, cacheMisses: 30, cacheAdmitted: 25, cacheRefused: 5, loads: 30, conflicts: 2, duplicates: 1, lateWithin: 4, lateBeyond: 3, stale: 0 };
   metrics.feeds.watchFeatures(() => counters);
   text = await metrics.registry.metrics();
