@@ -117,7 +117,7 @@ export async function startKafka(layout: StackLayout, log: (line: string) => voi
     [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(layout.projectRoot, 'scripts', 'kafka', 'log4j2.yaml')}`, '-cp', `${libs}/*`, 'kafka.Kafka', properties],
     join(layout.stateDir, 'kafka.log'),
   );
-  await waitFor('Kafka', () => brokerAnswers(layout.kafkaPort), 90_000, () => runningPid(proc) !== undefined);
+  await waitFor('Kafka', () => brokerAnswers(layout.kafkaPort), 90_000, () => runningPid(proc) !== undefined, join(layout.stateDir, 'kafka.log'));
   await warmUp(layout.kafkaPort, log);
   return 'started';
 }

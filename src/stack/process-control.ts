@@ -63,11 +63,27 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, isAlive: () => boolean): Promise<void> {
+/** The last lines of a process's log that say why it stopped (errors first), for a start-up failure's message. */
+export function logTail(logFile: string, lines = 12): string {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return '';
+  }
+  const all = text.trimEnd().split('\n');
+  const errors = all.filter((line) => /ERROR|FATAL|Exception|Address already in use/.test(line));
+  return (errors.length > 0 ? errors : all).slice(-lines).join('\n');
+}
+
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, isAlive: () => boolean, logFile?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe()) return;
-    if (!isAlive()) throw new Error(`${what} exited during start-up`);
+    if (!isAlive()) {
+      const tail = logFile === undefined ? '' : logTail(logFile);
+      throw new Error(`${what} exited during start-up${tail === '' ? '' : ` (${logFile}):\n${tail}`}`);
+    }
     await sleep(200);
   }
   throw new Error(`${what} did not answer within ${timeoutMs / 1000}s`);
