@@ -27,7 +27,7 @@ if (!usersFile) {
 }
 const env = { ...process.env, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn', VIGIL_CONSOLE_USERS: usersFile };
 const children = [
-  spawn(process.execPath, ['--max-semi-space-size=64', bin, 'run'], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] }),
+  spawn(bin, ['run'], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] }),
   spawn(process.execPath, [bin, 'generate', '--rate', rate], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] }),
   spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'scripts', 'demo-watch.ts')], { cwd: projectRoot, env, stdio: ['ignore', 'inherit', 'inherit'] }),
 ];

@@ -1,4 +1,5 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import type { FeatureStats } from '../features/index.ts';
 import { REDIS_ERROR_CODES, REDIS_OPERATIONS } from './labels.ts';
 
 /**
@@ -57,20 +58,11 @@ export interface MetricFeeds {
   watchFeatures(counters: () => FeatureCounters): void;
 }
 
-export interface FeatureCounters {
-  cachedEntities: number;
-  cachedBytes: number;
-  cacheHits: number;
-  cacheMisses: number;
-  cacheAdmitted: number;
-  cacheRefused: number;
-  loads: number;
-  conflicts: number;
-  duplicates: number;
-  lateWithin: number;
-  lateBeyond: number;
-  stale: number;
-}
+/** The velocity stage's totals the metrics copy (src/features: `stage.stats()`). */
+export type FeatureCounters = Pick<
+  FeatureStats,
+  'cachedEntities' | 'cachedBytes' | 'cacheHits' | 'cacheMisses' | 'cacheAdmitted' | 'cacheRefused' | 'loads' | 'conflicts' | 'duplicates' | 'lateWithin' | 'lateBeyond' | 'stale'
+>;
 
 export interface GraphSize {
   nodes: number;

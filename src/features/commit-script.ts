@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
-import type { RedisClient } from './redis-client.ts';
+import { defineScript, type RedisClient } from './redis-client.ts';
 
 /** One entity's compare-and-set write (lua/commit-1n.lua). */
 export interface CommitEntry {
@@ -48,12 +47,7 @@ export function parseConflicts(reply: unknown): RefusedEntry[] {
 }
 
 export function registerCommitScript(client: RedisClient): CommitScript {
-  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  const name = `velocity-commit:${version}`;
-  if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') {
-    const lua = readFileSync(new URL('./lua/commit-1n.lua', import.meta.url), 'utf8');
-    client.defineCommand(name, { lua }); // the number of keys is given on each call
-  }
+  const name = defineScript(client, 'velocity-commit', 'commit-1n.lua');
   return {
     queue(pipeline, ttlMs, entries) {
       const keys = entries.map((entry) => entry.key);

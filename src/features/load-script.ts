@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
-import type { RedisClient } from './redis-client.ts';
+import { defineScript, type RedisClient } from './redis-client.ts';
 
 /** The load script (lua/load-packed.lua), registered on a client under `velocity-load:<package version>`. */
 export interface LoadScript {
@@ -16,11 +15,7 @@ const SEPARATOR_CHAR = '\xff';
 const NON_ASCII = /[\x80-\xfe]/;
 
 export function registerLoadScript(client: RedisClient): LoadScript {
-  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  const name = `velocity-load:${version}`;
-  if (typeof (client as unknown as Record<string, unknown>)[name] !== 'function') {
-    client.defineCommand(name, { lua: readFileSync(new URL('./lua/load-packed.lua', import.meta.url), 'utf8') });
-  }
+  const name = defineScript(client, 'velocity-load', 'load-packed.lua');
   // the Buffer variant: a packed hash is split on a byte, before any UTF-8 decoding
   const method = `${name}Buffer`;
   return {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { ConfigError, DependencyUnavailableError, ErrorCodes, VigilError } from '../errors.ts';
 import { keySlot } from './key-slot.ts';
@@ -132,4 +133,18 @@ export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `Redis did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Defines a script of lua/ on the client once, as the command `<name>:<package version>` (so a client shared by two
+ * versions never runs the other's script), the number of keys given on each call; returns the command's name.
+ */
+export function defineScript(client: RedisClient, name: string, luaFile: string): string {
+  const command = `${name}:${PACKAGE_VERSION}`;
+  if (typeof (client as unknown as Record<string, unknown>)[command] !== 'function') {
+    client.defineCommand(command, { lua: readFileSync(new URL(`./lua/${luaFile}`, import.meta.url), 'utf8') });
+  }
+  return command;
 }

@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { createRedisClient, createRedisFeatureStage, parseFeatureSpecs, type RedisClient } from '../../src/features/index.ts';
+import { describe, it } from 'node:test';
+import { createRedisFeatureStage, parseFeatureSpecs, type RedisClient } from '../../src/features/index.ts';
 import { registerLoadScript, unpackHash, unpackHashes } from '../../src/features/load-script.ts';
 import type { PaymentEvent } from '../../src/ingest/event.ts';
-import { REDIS_URL } from '../support/env.ts';
-import { deleteKeys } from './velocity-check.ts';
+import { redisPerSuite } from './velocity-check.ts';
 
 describe('packed state reads (lua/load-packed.lua)', () => {
   const prefix = `test:features:load:${randomUUID()}:`;
   let client: RedisClient;
-  before(() => {
-    client = createRedisClient(REDIS_URL);
-  });
-  after(async () => {
-    await deleteKeys(client, prefix);
-    await client.quit();
-  });
+  redisPerSuite(prefix, (c) => (client = c));
 
   it('gives each hash exactly as HGETALL does, whatever its text (separator-like, multi-byte, empty values), and an absent one empty', async () => {
     const fields: Record<string, string> = {

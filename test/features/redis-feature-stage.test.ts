@@ -7,9 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DependencyUnavailableError, ErrorCodes, isRetriable } from '../../src/errors.ts';
 import { createRedisClient, createRedisFeatureStage, parseFeatureSpecs, type RedisClient } from '../../src/features/index.ts';
 import type { PaymentEvent } from '../../src/ingest/event.ts';
-import { deleteKeys } from './velocity-check.ts';
+import { redisPerSuite } from './velocity-check.ts';
 
-import { REDIS_URL } from '../support/env.ts';
 const T0 = 1_700_000_400_000; // a multiple of every bucket size below (10 s, 10 min)
 const SPECS = parseFeatureSpecs(
   `version: 1
@@ -35,13 +34,7 @@ describe('Redis feature stage', () => {
   let n = 0;
   const stage = (latenessMs = 20_000) =>
     createRedisFeatureStage({ redis: client, specs: SPECS, latenessMs, keyPrefix: `${prefix}${n++}:` });
-  before(() => {
-    client = createRedisClient(REDIS_URL);
-  });
-  after(async () => {
-    await deleteKeys(client, prefix);
-    await client.quit();
-  });
+  redisPerSuite(prefix, (c) => (client = c));
 
   it('counts a card\'s events in event time, each event seeing the earlier ones of its batch', async () => {
     const features = await stage().compute([event('e1', 0, 100), event('e2', 10_000, 300), event('e3', 50_000, 200)]);

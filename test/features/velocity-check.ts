@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { Cluster } from 'ioredis';
-import { createRedisFeatureStage, type FeatureStats, type RedisClient } from '../../src/features/index.ts';
+import { createRedisClient, createRedisFeatureStage, type FeatureStats, type RedisClient } from '../../src/features/index.ts';
+import { REDIS_URL } from '../support/env.ts';
 import { VelocityModel } from './velocity-model.ts';
 import { PROPERTY_LATENESS_MS, PROPERTY_SPECS, randomBatches, rebatch } from './velocity-streams.ts';
 
@@ -34,6 +36,16 @@ export async function assertMatchesModel(client: RedisClient, prefix: string, se
     stats.push((pass === 'live' ? stage : replayStage).stats());
   }
   return { live: stats[0] as FeatureStats, replay: stats[1] as FeatureStats, maxTimesCounted: Math.max(...model.timesCounted.values()) };
+}
+
+/** A Redis client for the suite; the keys under its prefix are deleted afterwards. */
+export function redisPerSuite(prefix: string, use: (client: RedisClient) => void): void {
+  let client: RedisClient;
+  before(() => use((client = createRedisClient(REDIS_URL))));
+  after(async () => {
+    await deleteKeys(client, prefix);
+    await client.quit();
+  });
 }
 
 export async function deleteKeys(client: RedisClient, prefix: string): Promise<void> {

@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { createRedisClient, createRedisFeatureStage, parseFeatureSpecs, type RedisClient } from '../../src/features/index.ts';
+import { describe, it } from 'node:test';
+import { createRedisFeatureStage, parseFeatureSpecs, type RedisClient } from '../../src/features/index.ts';
 import { VelocityModel } from './velocity-model.ts';
 import { PROPERTY_LATENESS_MS, PROPERTY_SPECS, random, randomBatches } from './velocity-streams.ts';
-import { assertAllKeysExpire, assertMatchesModel, deleteKeys } from './velocity-check.ts';
-
-import { REDIS_URL } from '../support/env.ts';
-
-/** A Redis client for the suite; the keys under its prefix are deleted afterwards. */
-function redisPerSuite(prefix: string, use: (client: RedisClient) => void): void {
-  let client: RedisClient;
-  before(() => use((client = createRedisClient(REDIS_URL))));
-  after(async () => {
-    await deleteKeys(client, prefix);
-    await client.quit();
-  });
-}
+import { assertAllKeysExpire, assertMatchesModel, redisPerSuite } from './velocity-check.ts';
 
 describe('velocity features on Redis equal the reference model', () => {
   const prefix = `test:features:property:${randomUUID()}:`;
