@@ -1,4 +1,5 @@
-import type { DistinctField } from './spec.ts';
+import { DistinctCounts } from './distinct-counts.ts';
+import { DISTINCT_FIELDS, type DistinctField } from './spec.ts';
 
 /**
  * One entity's velocity state (card C1, pair C1+T9…) as this process holds it, and its stored form: the Redis hash
@@ -19,8 +20,8 @@ export interface Bucket {
   readonly field: string;
   c: number;
   s: number;
-  /** Per distinct field: value -> occurrences in this bucket. */
-  d: Map<DistinctField, Map<string, number>> | undefined;
+  /** Occurrences of each distinct value in this bucket, by field. */
+  d: DistinctCounts | undefined;
 }
 
 export interface FirstCount {
@@ -87,8 +88,8 @@ export class EntityState {
 
   /**
    * The state stored in a Redis hash, from its HGETALL reply (field, value, field, value…). Unknown fields are ignored.
-   * On the path of every cache miss: fields are cut with indexOf, not split, and buckets re-sorted only when the hash
-   * listed them out of time order.
+   * On the path of every cache miss: numbers are read from the field in place (no slices), field names interned, and
+   * buckets re-sorted only when the hash listed them out of time order.
    */
   static fromHash(flat: readonly string[]): EntityState {
     const state = new EntityState();
@@ -111,23 +112,21 @@ export class EntityState {
         const a = field.indexOf(':', 2);
         const b = a < 0 ? -1 : field.indexOf(':', a + 1);
         if (a < 0) continue;
-        const bucketMs = Number(field.slice(2, a));
+        const bucketMs = integerIn(field, 2, a);
         if (kind === B) {
-          const idx = Number(field.slice(a + 1));
+          const idx = integerIn(field, a + 1, field.length);
           const bucket = bucketAt(bucketMs, idx, field);
           const colon = value.indexOf(':');
-          bucket.c = Number(colon < 0 ? value : value.slice(0, colon));
-          bucket.s = colon < 0 ? 0 : Number(value.slice(colon + 1));
+          bucket.c = integerIn(value, 0, colon < 0 ? value.length : colon);
+          bucket.s = colon < 0 ? 0 : integerIn(value, colon + 1, value.length);
         } else {
           const c = b < 0 ? -1 : field.indexOf(':', b + 1);
-          if (c < 0) continue;
-          const idx = Number(field.slice(a + 1, b));
-          const bucket = bucketAt(bucketMs, idx);
-          const name = field.slice(b + 1, c) as DistinctField;
-          bucket.d ??= new Map();
-          let values = bucket.d.get(name);
-          if (values === undefined) bucket.d.set(name, (values = new Map()));
-          values.set(field.slice(c + 1), Number(value));
+          const name = c < 0 ? undefined : FIELD_NAMES.get(field.slice(b + 1, c));
+          if (name === undefined) continue;
+          const bucket = bucketAt(bucketMs, integerIn(field, a + 1, b));
+          const occurrences = integerIn(value, 0, value.length);
+          if (bucket.d === undefined) bucket.d = new DistinctCounts(name, field.slice(c + 1), occurrences);
+          else bucket.d.add(name, field.slice(c + 1), occurrences);
         }
       } else if (field === 'v') state.version = value;
       else if (field === 'w') state.wm = Number(value);
@@ -159,6 +158,24 @@ export class EntityState {
 }
 
 const COLON = 58;
+const MINUS = 45;
+const ZERO = 48;
+/** Interned: a bucket's entries hold the constant, not a copy sliced from each field. */
+const FIELD_NAMES: ReadonlyMap<string, DistinctField> = new Map(DISTINCT_FIELDS.map((field) => [field, field]));
+
+/** The integer written in text[from, to), read without slicing it out; NaN if it is not one. */
+function integerIn(text: string, from: number, to: number): number {
+  const negative = text.charCodeAt(from) === MINUS;
+  let i = negative ? from + 1 : from;
+  if (i >= to) return Number.NaN;
+  let n = 0;
+  for (; i < to; i++) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) return Number(text.slice(from, to));
+    n = n * 10 + digit;
+  }
+  return negative ? -n : n;
+}
 const B = 98;
 const D = 100;
 

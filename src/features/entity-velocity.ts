@@ -1,4 +1,5 @@
 import type { PaymentEvent } from '../ingest/event.ts';
+import { DistinctCounts } from './distinct-counts.ts';
 import { distinctField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
 import type { EntityPlan, WindowPlan } from './plan.ts';
 
@@ -137,11 +138,9 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
     for (const field of size.distinct) {
       const value = event[field];
       if (value === undefined || value === '') continue;
-      bucket.d ??= new Map();
-      let values = bucket.d.get(field);
-      if (values === undefined) bucket.d.set(field, (values = new Map()));
-      const occurrences = (values.get(value) ?? 0) + 1;
-      values.set(value, occurrences);
+      let occurrences = 1;
+      if (bucket.d === undefined) bucket.d = new DistinctCounts(field, value, 1);
+      else occurrences = bucket.d.add(field, value, 1);
       writes.sets.push(distinctField(bucket, field, value), String(occurrences));
     }
     const expiry = (idx + size.keep) * bs + plan.latenessMs;
@@ -171,16 +170,7 @@ function addBucket(running: RunningWindow, win: WindowPlan, bucket: Bucket | und
     running.s += sign * bucket.s;
   }
   if (bucket.d === undefined) return;
-  for (let k = 0; k < win.distinct.length; k++) {
-    const values = bucket.d.get(win.distinct[k] as (typeof win.distinct)[number]);
-    if (values === undefined) continue;
-    const totals = running.distinct[k] as Map<string, number>;
-    for (const [value, occurrences] of values) {
-      const total = (totals.get(value) ?? 0) + sign * occurrences;
-      if (total > 0) totals.set(value, total);
-      else totals.delete(value);
-    }
-  }
+  for (let k = 0; k < win.distinct.length; k++) bucket.d.addTo(win.distinct[k] as (typeof win.distinct)[number], running.distinct[k] as Map<string, number>, sign);
 }
 
 function buildWindow(state: EntityState, win: WindowPlan, head: number): RunningWindow {
@@ -216,8 +206,7 @@ function outputsAt(plan: EntityPlan, state: EntityState, t: number): number[] {
     } else if (output.kind === 'd') {
       const seen = new Set<string>();
       for (let b = idx - win.buckets + 1; b <= idx; b++) {
-        const values = state.bucket(win.bucketMs, b)?.d?.get(output.field as (typeof win.distinct)[number]);
-        if (values !== undefined) for (const value of values.keys()) seen.add(value);
+        state.bucket(win.bucketMs, b)?.d?.collect(output.field as (typeof win.distinct)[number], seen);
       }
       outputs[o] = seen.size;
     } else {
@@ -248,7 +237,7 @@ function trimBuckets(plan: EntityPlan, state: EntityState, wm: number, writes: F
       if (expiry <= wm) {
         if (bucket.c > 0) writes.deletes.push(bucket.field);
         if (bucket.d !== undefined) {
-          for (const [field, values] of bucket.d) for (const value of values.keys()) writes.deletes.push(distinctField(bucket, field, value));
+          bucket.d.forEach((field, value) => writes.deletes.push(distinctField(bucket, field, value)));
         }
         buckets.delete(idx);
         continue;

@@ -106,8 +106,10 @@ export class StateCache {
 // Heap bytes of the parts of a state, measured with bench/features.bench.ts --expose-gc (2026-12-02)
 const STATE_BYTES = 800;
 const MAP_BYTES = 190;
-const BUCKET_BYTES = 170;
+const BUCKET_BYTES = 140;
 const DISTINCT_VALUE_BYTES = 100;
+const SMALL_DISTINCT_BYTES = 80;
+const SMALL_DISTINCT_ENTRY_BYTES = 50;
 const ID_BYTES = 230;
 
 /**
@@ -120,7 +122,7 @@ export function approximateStateBytes(state: EntityState): number {
     bytes += MAP_BYTES + buckets.size * BUCKET_BYTES;
     for (const bucket of buckets.values()) {
       if (bucket.d === undefined) continue;
-      for (const values of bucket.d.values()) bytes += MAP_BYTES + values.size * DISTINCT_VALUE_BYTES;
+      bytes += bucket.d.large ? MAP_BYTES * 2 + bucket.d.size * DISTINCT_VALUE_BYTES : SMALL_DISTINCT_BYTES + bucket.d.size * SMALL_DISTINCT_ENTRY_BYTES;
     }
   }
   for (const window of state.windows) {

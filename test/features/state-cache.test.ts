@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DistinctCounts } from '../../src/features/distinct-counts.ts';
 import { EntityState } from '../../src/features/entity-state.ts';
 import { FrequencySketch } from '../../src/features/frequency-sketch.ts';
 import { approximateStateBytes, StateCache } from '../../src/features/state-cache.ts';
@@ -80,7 +81,8 @@ describe('state cache', () => {
       const state = new EntityState();
       for (let idx = 0; idx < 40; idx++) {
         const bucket = state.bucketOrNew(60_000, idx);
-        bucket.d = new Map([['terminal' as never, new Map(Array.from({ length: 10 }, (_, i) => [`T${idx}-${i}`, 1]))]]);
+        bucket.d = new DistinctCounts('terminal', `T${idx}-0`, 1);
+        for (let i = 1; i < 10; i++) bucket.d.add('terminal', `T${idx}-${i}`, 1);
       }
       return state;
     };
@@ -132,7 +134,19 @@ describe('entity state from its hash', () => {
     assert.deepEqual({ c: state.bucket(1000, 5)!.c, s: state.bucket(1000, 5)!.s, field: state.bucket(1000, 5)!.field }, { c: 2, s: 300, field: 'b:1000:5' });
     assert.equal(state.bucket(1000, 4)!.field, 'b:1000:4');
     // a distinct value may itself hold ':'
-    assert.deepEqual([...state.bucket(1000, 4)!.d!.get('terminal' as never)!], [['T:2', 3]]);
-    assert.deepEqual([...state.bucket(1000, 3)!.d!.get('terminal' as never)!], [['T1', 1]]);
+    assert.deepEqual(entriesOf(state.bucket(1000, 4)!.d!), [['terminal', 'T:2', 3]]);
+    assert.deepEqual(entriesOf(state.bucket(1000, 3)!.d!), [['terminal', 'T1', 1]]);
+  });
+
+  it('reads counts and sums without slicing, and skips fields it does not know', () => {
+    const state = EntityState.fromHash(['b:2000:7', '12:-250', 'b:2000:8', '3', 'd:2000:7:shoe:S1', '1', 'd:2000:7:card:C1', '4', 'q:1', '2']);
+    assert.deepEqual([state.bucket(2000, 7)!.c, state.bucket(2000, 7)!.s, state.bucket(2000, 8)!.c, state.bucket(2000, 8)!.s], [12, -250, 3, 0]);
+    assert.deepEqual(entriesOf(state.bucket(2000, 7)!.d!), [['card', 'C1', 4]]);
   });
 });
+
+function entriesOf(d: DistinctCounts): [string, string, number][] {
+  const out: [string, string, number][] = [];
+  d.forEach((field, value, occurrences) => out.push([field, value, occurrences]));
+  return out;
+}
