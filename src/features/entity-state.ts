@@ -16,8 +16,9 @@ import { DISTINCT_FIELDS, type DistinctField } from './spec.ts';
  * entity never reads them.
  */
 export interface Bucket {
-  /** Its `b:` field name; its `d:` names start with `d:<bucketMs>:<idx>:` (built once per bucket, not per event). */
-  readonly field: string;
+  /** Its size and index: its hash fields are `b:<ms>:<idx>` and `d:<ms>:<idx>:…`, built when written (most stored buckets never are again). */
+  readonly ms: number;
+  readonly idx: number;
   c: number;
   s: number;
   /** Occurrences of each distinct value in this bucket, by field. */
@@ -78,11 +79,11 @@ export class EntityState {
     return this.buckets.get(bucketMs)?.get(idx);
   }
 
-  bucketOrNew(bucketMs: number, idx: number, field?: string): Bucket {
+  bucketOrNew(bucketMs: number, idx: number): Bucket {
     let size = this.buckets.get(bucketMs);
     if (size === undefined) this.buckets.set(bucketMs, (size = new Map()));
     let bucket = size.get(idx);
-    if (bucket === undefined) size.set(idx, (bucket = { field: field ?? bucketField(bucketMs, idx), c: 0, s: 0, d: undefined }));
+    if (bucket === undefined) size.set(idx, (bucket = { ms: bucketMs, idx, c: 0, s: 0, d: undefined }));
     return bucket;
   }
 
@@ -96,13 +97,13 @@ export class EntityState {
     // bucketMs -> index of the newest bucket created so far, to tell whether the hash listed them in time order
     const newest = new Map<number, number>();
     let unordered = false;
-    const bucketAt = (bucketMs: number, idx: number, field?: string): Bucket => {
+    const bucketAt = (bucketMs: number, idx: number): Bucket => {
       const found = state.bucket(bucketMs, idx);
       if (found !== undefined) return found;
       const last = newest.get(bucketMs);
       if (last === undefined || idx > last) newest.set(bucketMs, idx);
       else unordered = true;
-      return state.bucketOrNew(bucketMs, idx, field);
+      return state.bucketOrNew(bucketMs, idx);
     };
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const field = flat[i] as string;
@@ -115,7 +116,7 @@ export class EntityState {
         const bucketMs = integerIn(field, 2, a);
         if (kind === B) {
           const idx = integerIn(field, a + 1, field.length);
-          const bucket = bucketAt(bucketMs, idx, field);
+          const bucket = bucketAt(bucketMs, idx);
           const colon = value.indexOf(':');
           bucket.c = integerIn(value, 0, colon < 0 ? value.length : colon);
           bucket.s = colon < 0 ? 0 : integerIn(value, colon + 1, value.length);
@@ -179,6 +180,6 @@ function integerIn(text: string, from: number, to: number): number {
 const B = 98;
 const D = 100;
 
-export const bucketField = (bucketMs: number, idx: number): string => `b:${bucketMs}:${idx}`;
-/** The `d:` field of a value in a bucket, from the bucket's `b:` field name. */
-export const distinctField = (bucket: Bucket, field: string, value: string): string => `d${bucket.field.slice(1)}:${field}:${value}`;
+export const bucketField = (bucket: Bucket): string => `b:${bucket.ms}:${bucket.idx}`;
+/** The `d:` field of a value in a bucket. */
+export const distinctField = (bucket: Bucket, field: string, value: string): string => `d:${bucket.ms}:${bucket.idx}:${field}:${value}`;

@@ -1,6 +1,6 @@
 import type { PaymentEvent } from '../ingest/event.ts';
 import { DistinctCounts } from './distinct-counts.ts';
-import { distinctField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
+import { bucketField, distinctField, type Bucket, type EntityState, type FieldWrites, type RunningWindow } from './entity-state.ts';
 import type { EntityPlan, WindowPlan } from './plan.ts';
 
 /** How an event was counted for one entity (docs/features.md, Semantics). */
@@ -133,7 +133,7 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
     if (size.counts) {
       bucket.c += 1;
       bucket.s += event.amount;
-      writes.sets.push(bucket.field, `${bucket.c}:${bucket.s}`);
+      writes.sets.push(bucketField(bucket), `${bucket.c}:${bucket.s}`);
     }
     for (const field of size.distinct) {
       const value = event[field];
@@ -235,7 +235,7 @@ function trimBuckets(plan: EntityPlan, state: EntityState, wm: number, writes: F
     for (const [idx, bucket] of buckets) {
       const expiry = size === undefined ? -Infinity : (idx + size.keep) * bs + plan.latenessMs;
       if (expiry <= wm) {
-        if (bucket.c > 0) writes.deletes.push(bucket.field);
+        if (bucket.c > 0) writes.deletes.push(bucketField(bucket));
         if (bucket.d !== undefined) {
           bucket.d.forEach((field, value) => writes.deletes.push(distinctField(bucket, field, value)));
         }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DistinctCounts } from '../../src/features/distinct-counts.ts';
-import { EntityState } from '../../src/features/entity-state.ts';
+import { bucketField, EntityState } from '../../src/features/entity-state.ts';
 import { FrequencySketch } from '../../src/features/frequency-sketch.ts';
 import { approximateStateBytes, StateCache } from '../../src/features/state-cache.ts';
 
@@ -131,8 +131,8 @@ describe('entity state from its hash', () => {
     assert.equal(state.vouchedFrom, 5001);
     assert.deepEqual([...state.idBuckets], [1, 2]);
     assert.deepEqual([...state.buckets.get(1000)!.keys()], [3, 4, 5]);
-    assert.deepEqual({ c: state.bucket(1000, 5)!.c, s: state.bucket(1000, 5)!.s, field: state.bucket(1000, 5)!.field }, { c: 2, s: 300, field: 'b:1000:5' });
-    assert.equal(state.bucket(1000, 4)!.field, 'b:1000:4');
+    assert.deepEqual({ c: state.bucket(1000, 5)!.c, s: state.bucket(1000, 5)!.s, ms: state.bucket(1000, 5)!.ms, idx: state.bucket(1000, 5)!.idx }, { c: 2, s: 300, ms: 1000, idx: 5 });
+    assert.equal(bucketField(state.bucket(1000, 4)!), 'b:1000:4');
     // a distinct value may itself hold ':'
     assert.deepEqual(entriesOf(state.bucket(1000, 4)!.d!), [['terminal', 'T:2', 3]]);
     assert.deepEqual(entriesOf(state.bucket(1000, 3)!.d!), [['terminal', 'T1', 1]]);
