@@ -13,7 +13,13 @@ export class DistinctCounts {
   /** field, value, occurrences, field, value, occurrences… while small; undefined once maps are used */
   private flat: (string | number)[] | undefined;
   private byField: Map<DistinctField, Map<string, number>> | undefined;
-  private entries = 0;
+  private entries: number;
+
+  /** The first entry: most buckets hold one value (an array literal of 3 is allocated at its size; `[]` then push is not). */
+  constructor(field: DistinctField, value: string, occurrences: number) {
+    this.flat = [field, value, occurrences];
+    this.entries = 1;
+  }
 
   /** Distinct (field, value) entries. */
   get size(): number {
@@ -23,12 +29,6 @@ export class DistinctCounts {
   /** Whether the entries are in maps (for the heap estimate). */
   get large(): boolean {
     return this.byField !== undefined;
-  }
-
-  /** The first entry: most buckets hold one value (an array literal of 3 is allocated at its size; `[]` then push is not). */
-  constructor(field: DistinctField, value: string, occurrences: number) {
-    this.flat = [field, value, occurrences];
-    this.entries = 1;
   }
 
   /** Adds `by` occurrences of a value (a value not there yet starts at `by`); returns its occurrences now. */

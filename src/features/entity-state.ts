@@ -159,6 +159,8 @@ export class EntityState {
 }
 
 const COLON = 58;
+const B = 98;
+const D = 100;
 const MINUS = 45;
 const ZERO = 48;
 /** Interned: a bucket's entries hold the constant, not a copy sliced from each field. */
@@ -177,8 +179,6 @@ function integerIn(text: string, from: number, to: number): number {
   }
   return negative ? -n : n;
 }
-const B = 98;
-const D = 100;
 
 export const bucketField = (bucket: Bucket): string => `b:${bucket.ms}:${bucket.idx}`;
 /** The `d:` field of a value in a bucket. */
