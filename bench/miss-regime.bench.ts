@@ -43,6 +43,13 @@ const POPULATIONS = {
   missing: new SyntheticStream({ seed: (Date.now() + 1) % 1_000_000, customers: 50_000, terminals: 10_000, fraudRate: 0.004 }),
 };
 type Population = keyof typeof POPULATIONS;
+const populations = args.populations!.split(',') as Population[];
+for (const name of populations) {
+  if (!(name in POPULATIONS)) {
+    process.stderr.write(`--populations: ${JSON.stringify(name)} is not one of ${Object.keys(POPULATIONS).join(', ')}\n`);
+    process.exit(2);
+  }
+}
 
 async function redisCpuMicros(): Promise<number> {
   const info = (await client.info('cpu')) as string;
@@ -50,7 +57,7 @@ async function redisCpuMicros(): Promise<number> {
 }
 
 interface Row {
-  mode: string;
+  population: Population;
   events: number;
   eventsPerSec: number;
   nodeCpuMicrosPerEvent: number;
@@ -97,7 +104,7 @@ async function measure(population: Population, seconds: number): Promise<Row> {
   const misses = stats.cacheMisses - stats0.cacheMisses;
   await stage.close();
   return {
-    mode: population,
+    population,
     events,
     eventsPerSec: Math.round(events / seconds),
     nodeCpuMicrosPerEvent: (cpu.user + cpu.system) / events,
@@ -111,18 +118,19 @@ async function measure(population: Population, seconds: number): Promise<Row> {
 
 const rows: Row[] = [];
 for (let round = 0; round < Number(args.rounds); round++) {
-  for (const population of args.populations!.split(',') as Population[]) rows.push(await measure(population, Number(args.seconds)));
+  for (const population of populations) rows.push(await measure(population, Number(args.seconds)));
 }
 console.log(`miss-regime bench — ${keys} keys in Redis, ${args.partitions} partitions × batches of ${args.batch}, ${args.rounds} alternating rounds of ${args.seconds} s; ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}); Node ${process.version}`);
 console.log('population      events/s   node µs/event   redis µs/event   batch p50 ms   batch p99 ms   misses   cached states');
 for (const r of rows) {
-  console.log(`${r.mode.padEnd(14)} ${String(r.eventsPerSec).padStart(9)} ${r.nodeCpuMicrosPerEvent.toFixed(0).padStart(15)} ${r.redisCpuMicrosPerEvent.toFixed(0).padStart(16)} ${r.batchP50Ms.toFixed(1).padStart(14)} ${r.batchP99Ms.toFixed(1).padStart(14)} ${(100 * r.missShare).toFixed(0).padStart(7)}% ${String(r.cachedEntities).padStart(15)}`);
+  console.log(`${r.population.padEnd(14)} ${String(r.eventsPerSec).padStart(9)} ${r.nodeCpuMicrosPerEvent.toFixed(0).padStart(15)} ${r.redisCpuMicrosPerEvent.toFixed(0).padStart(16)} ${r.batchP50Ms.toFixed(1).padStart(14)} ${r.batchP99Ms.toFixed(1).padStart(14)} ${(100 * r.missShare).toFixed(0).padStart(7)}% ${String(r.cachedEntities).padStart(15)}`);
 }
-const median = (mode: string) => {
-  const list = rows.filter((r) => r.mode === mode).map((r) => r.eventsPerSec).sort((a, b) => a - b);
+const median = (population: Population) => {
+  const list = rows.filter((r) => r.population === population).map((r) => r.eventsPerSec).sort((a, b) => a - b);
   return list[Math.floor(list.length / 2)] as number;
 };
-const ratio = rows.some((r) => r.mode === 'cached') && rows.some((r) => r.mode === 'missing') ? median('missing') / median('cached') : Number.NaN;
-console.log(`missing / cached: ×${ratio.toFixed(2)} events/s (medians ${median('missing')} vs ${median('cached')})`);
+const both = populations.includes('cached') && populations.includes('missing');
+const ratio = both ? median('missing') / median('cached') : null;
+if (ratio !== null) console.log(`missing / cached: ×${ratio.toFixed(2)} events/s (medians ${median('missing')} vs ${median('cached')})`);
 if (args.json) console.log(JSON.stringify({ keys, ratio, rows }));
 await client.quit();

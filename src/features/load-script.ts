@@ -12,7 +12,7 @@ type ScriptMethod = (...args: string[]) => unknown;
 const SEPARATOR = 0xff;
 /** A byte of a multi-byte UTF-8 character, read as latin1. */
 const NON_ASCII = /[\x80-\xfe]/;
-/** A byte of a multi-byte UTF-8 character. */
+/** Whether a packed hash holds any character outside ASCII (then its pieces are decoded as UTF-8). */
 const isNonAscii = (packed: Buffer): boolean => NON_ASCII.test(packed.toString('latin1'));
 
 export function registerLoadScript(client: RedisClient): LoadScript {
@@ -35,7 +35,8 @@ export function unpackHash(packed: Buffer): string[] {
   if (packed.length === 0) return [];
   // Each piece is decoded on its own (latin1 when the hash is ASCII, almost always; else UTF-8), not split out of one
   // string: a piece split from it would keep the whole text alive for as long as the cached state holds any of its
-  // fields (V8 slices longer substrings), a hidden third of the state's heap. It costs ~3 µs more per state.
+  // fields (V8 slices longer substrings): a quarter of a cached state's heap, unseen by the cache's bound. It costs
+  // ~4 µs more per state read.
   const utf8 = isNonAscii(packed);
   const parts: string[] = [];
   let start = 0;
