@@ -126,13 +126,24 @@ export function toRedisError(error: unknown): VigilError {
   return new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `Redis unavailable: ${message}`, error);
 }
 
-/** Rejects with a retriable REDIS_UNAVAILABLE when `work` takes longer than `ms`. */
+/**
+ * Rejects with a retriable REDIS_UNAVAILABLE when `work` takes longer than `ms`. The deadline is judged after one more
+ * turn of I/O: when this process itself stalled past it (a long garbage collection, a saturated core), a reply that
+ * arrived meanwhile waits in the socket, and timers run before sockets are read; without that turn, a busy process
+ * would call a healthy Redis unavailable and retry work that had succeeded, adding load where there is too much.
+ */
 export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let check: NodeJS.Immediate | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `Redis did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      check = setImmediate(() => reject(new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `Redis did not answer within ${ms} ms`)));
+    }, ms);
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([work, deadline]).finally(() => {
+    clearTimeout(timer);
+    clearImmediate(check);
+  });
 }
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -36,8 +36,10 @@ export interface RedisFeatureStageOptions {
    */
   timeoutMs?: number;
   /**
-   * Per-command timeout of a client created from a URL. Default timeoutMs: the commands of a pipeline wait behind
-   * each other on the server, so the last one of a big batch must not time out while Redis is merely busy.
+   * Per-command timeout of a client created from a URL. Default twice timeoutMs: the commands of a pipeline wait behind
+   * each other on the server, so the last one of a big batch must not time out while Redis is merely busy, and the
+   * round trip's own deadline (timeoutMs, judged after a turn of I/O so that a stall of this process is not taken for
+   * Redis being late) is the one that decides.
    */
   commandTimeoutMs?: number;
   /**
@@ -177,7 +179,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   if (plans.length > 30) throw new ConfigError('features', `${plans.length} entity kinds: at most 30`);
   const featureObjects = new FeatureObjects(plans);
   const ownsClient = typeof options.redis === 'string';
-  const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? timeoutMs }) : options.redis;
+  const client = typeof options.redis === 'string' ? createRedisClient(options.redis, { commandTimeoutMs: options.commandTimeoutMs ?? 2 * timeoutMs }) : options.redis;
   const script = registerCommitScript(client);
   const loadScript = registerLoadScript(client);
   const isCluster = client instanceof Cluster;
