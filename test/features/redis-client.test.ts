@@ -72,25 +72,25 @@ s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
   };
 
   it('takes a reply that arrived while this process was stalled past the deadline', async () => {
-    const redis = await server(true);
+    const peer = await server(true);
     try {
       // stalled in the check phase right after the request is written: the reply arrives meanwhile, and the next turn
       // of the loop runs the expired deadline before it reads the socket
-      const guarded = withDeadline(request(redis.port, () => setImmediate(() => stall(400))), 100);
+      const guarded = withDeadline(request(peer.port, () => setImmediate(() => stall(400))), 100);
       assert.equal(await guarded, '+PONG\r\n');
     } finally {
-      redis.close();
+      peer.close();
     }
   });
 
   it('rejects a round trip that is still unanswered once it can read its socket', async () => {
-    const redis = await server(false);
+    const peer = await server(false);
     try {
       const started = performance.now();
-      await assert.rejects(withDeadline(request(redis.port), 150), (error: unknown) => error instanceof DependencyUnavailableError && error.code === ErrorCodes.REDIS_UNAVAILABLE);
+      await assert.rejects(withDeadline(request(peer.port), 150), (error: unknown) => error instanceof DependencyUnavailableError && error.code === ErrorCodes.REDIS_UNAVAILABLE);
       assert.ok(performance.now() - started >= 140);
     } finally {
-      redis.close();
+      peer.close();
     }
   });
 });
