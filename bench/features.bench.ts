@@ -20,6 +20,7 @@ import { Cluster } from 'ioredis';
 import { createRedisClient, createRedisFeatureStage, loadFeatureSpecs, type FeatureSpecs, type RedisClient } from '../src/features/index.ts';
 import { entityTag, planFeatures } from '../src/features/plan.ts';
 import type { PaymentEvent } from '../src/ingest/event.ts';
+import { redisCpuMicros } from './lib/redis-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -87,11 +88,10 @@ interface ServerCounters {
 async function serverCounters(client: RedisClient): Promise<ServerCounters> {
   const total = { calls: 0, cpuSeconds: 0 };
   for (const node of client instanceof Cluster ? client.nodes('master') : [client]) {
-    const info = (await node.info('commandstats')) + (await node.info('cpu'));
-    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    for (const match of (await node.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
       if (match[1] !== 'evalsha' && match[1] !== 'eval' && match[1] !== 'info') total.calls += Number(match[2]);
     }
-    total.cpuSeconds += Number(/^used_cpu_user:([\d.]+)/m.exec(info)?.[1] ?? 0) + Number(/^used_cpu_sys:([\d.]+)/m.exec(info)?.[1] ?? 0);
+    total.cpuSeconds += (await redisCpuMicros(node)) / 1e6;
   }
   return total;
 }

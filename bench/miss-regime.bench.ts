@@ -17,6 +17,8 @@ import { Redis } from 'ioredis';
 import * as hdr from 'hdr-histogram-js';
 import { createRedisFeatureStage, loadFeatureSpecs } from '../src/features/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
+import { OPEN_LOOP_POPULATION } from '../load-tests/lib/population.ts';
+import { redisCpuMicros } from './lib/redis-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,8 +41,8 @@ if (keys < 100_000) {
 }
 const specs = await loadFeatureSpecs(args.specs!);
 const POPULATIONS = {
-  cached: new SyntheticStream({ seed: Date.now() % 1_000_000, customers: 2_000, terminals: 400, fraudRate: 0.004 }),
-  missing: new SyntheticStream({ seed: (Date.now() + 1) % 1_000_000, customers: 50_000, terminals: 10_000, fraudRate: 0.004 }),
+  cached: new SyntheticStream({ ...OPEN_LOOP_POPULATION, seed: Date.now() % 1_000_000, customers: 2_000, terminals: 400 }),
+  missing: new SyntheticStream({ ...OPEN_LOOP_POPULATION, seed: (Date.now() + 1) % 1_000_000 }),
 };
 type Population = keyof typeof POPULATIONS;
 const populations = args.populations!.split(',') as Population[];
@@ -49,11 +51,6 @@ for (const name of populations) {
     process.stderr.write(`--populations: ${JSON.stringify(name)} is not one of ${Object.keys(POPULATIONS).join(', ')}\n`);
     process.exit(2);
   }
-}
-
-async function redisCpuMicros(): Promise<number> {
-  const info = (await client.info('cpu')) as string;
-  return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]));
 }
 
 interface Row {
@@ -87,7 +84,7 @@ async function measure(population: Population, seconds: number): Promise<Row> {
       await stage.compute(batch);
       if (!warm && Date.now() >= warmUntil) {
         warm = true;
-        redis0 = await redisCpuMicros();
+        redis0 = await redisCpuMicros(client);
         cpu0 = process.cpuUsage();
         stats0 = stage.stats();
       } else if (warm) {
@@ -98,7 +95,7 @@ async function measure(population: Population, seconds: number): Promise<Row> {
   };
   await Promise.all(Array.from({ length: Number(args.partitions) }, partition));
   const cpu = process.cpuUsage(cpu0);
-  const redis = (await redisCpuMicros()) - redis0;
+  const redis = (await redisCpuMicros(client)) - redis0;
   const stats = stage.stats();
   const uses = stats.cacheHits + stats.cacheMisses - stats0.cacheHits - stats0.cacheMisses;
   const misses = stats.cacheMisses - stats0.cacheMisses;

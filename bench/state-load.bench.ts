@@ -16,6 +16,7 @@ import { createRedisFeatureStage, loadFeatureSpecs } from '../src/features/index
 import { EntityState } from '../src/features/entity-state.ts';
 import { registerLoadScript, unpackHashes } from '../src/features/load-script.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
+import { redisCpuMicros } from './lib/redis-cpu.ts';
 
 const { values: args } = parseArgs({ options: { entities: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
@@ -50,22 +51,18 @@ async function viaScript(list: string[]): Promise<EntityState[]> {
   if (error) throw error;
   return unpackHashes(reply).map((flat) => EntityState.fromHash(flat));
 }
-async function redisCpuMicros(): Promise<number> {
-  const info = (await client.info('cpu')) as string;
-  return 1e6 * (Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]));
-}
 
 const totals = { hgetall: { node: 0, redis: 0, wall: 0, states: 0 }, script: { node: 0, redis: 0, wall: 0, states: 0 } };
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const [name, read] of [['hgetall', viaHgetall], ['script', viaScript]] as const) {
-    const redis0 = await redisCpuMicros();
+    const redis0 = await redisCpuMicros(client);
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     for (let i = 0; i < keys.length; i += PER_CALL) totals[name].states += (await read(keys.slice(i, i + PER_CALL))).length;
     const cpu = process.cpuUsage(cpu0);
     totals[name].wall += (performance.now() - wall0) * 1000;
     totals[name].node += cpu.user + cpu.system;
-    totals[name].redis += (await redisCpuMicros()) - redis0;
+    totals[name].redis += (await redisCpuMicros(client)) - redis0;
   }
 }
 const rows = Object.entries(totals).map(([mode, t]) => ({ mode, states: t.states, nodeCpuMicrosPerState: t.node / t.states, redisCpuMicrosPerState: t.redis / t.states, wallMicrosPerState: t.wall / t.states }));

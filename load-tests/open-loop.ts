@@ -15,6 +15,7 @@ import { stackUp } from '../src/stack/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { freePort, startVigil } from './lib/vigil-process.ts';
 import { htmlReport, type Chart } from './lib/chart.ts';
+import { OPEN_LOOP_POPULATION } from './lib/population.ts';
 
 const { values } = parseArgs({
   options: {
@@ -105,7 +106,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
 
   const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
-  const stream = new SyntheticStream({ seed: Date.now() % 1_000_000, customers: 50_000, terminals: 10_000, fraudRate: 0.004 });
+  const stream = new SyntheticStream({ ...OPEN_LOOP_POPULATION, seed: Date.now() % 1_000_000 });
   let produced = 0;
   let inFlight = 0;
   const perSecond: StepResult['perSecond'] = [];

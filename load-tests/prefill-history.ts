@@ -13,14 +13,17 @@ import { Redis } from 'ioredis';
 import { createRedisFeatureStage, loadFeatureSpecs } from '../src/features/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { parseDuration } from '../src/features/duration.ts';
+import { isRetriable } from '../src/errors.ts';
+import { backoffDelay } from '../src/retry.ts';
+import { OPEN_LOOP_POPULATION } from './lib/population.ts';
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
     hours: { type: 'string', default: '24' },
     'until-ago': { type: 'string', default: '6m' },
-    customers: { type: 'string', default: '50000' },
-    terminals: { type: 'string', default: '10000' },
+    customers: { type: 'string', default: String(OPEN_LOOP_POPULATION.customers) },
+    terminals: { type: 'string', default: String(OPEN_LOOP_POPULATION.terminals) },
     flush: { type: 'boolean', default: false },
     'key-prefix': { type: 'string', default: process.env.VIGIL_FEATURES_KEY_PREFIX ?? 'vigil:' },
   },
@@ -33,7 +36,7 @@ const client = new Redis(REDIS_URL);
 if (values.flush) await client.flushall();
 const specs = await loadFeatureSpecs(new URL('../rules/features.yaml', import.meta.url).pathname);
 const stage = createRedisFeatureStage({ redis: client, specs, keyPrefix: values['key-prefix']!, cacheEntities: 300_000, cacheBytes: 2 ** 31 });
-const stream = new SyntheticStream({ seed: 424_242, customers: Number(values.customers), terminals: Number(values.terminals), fraudRate: 0.004 });
+const stream = new SyntheticStream({ ...OPEN_LOOP_POPULATION, seed: 424_242, customers: Number(values.customers), terminals: Number(values.terminals) });
 const untilAgo = parseDuration(values['until-ago']!);
 if (untilAgo === undefined) throw new Error(`--until-ago ${values['until-ago']} is not a duration such as 6m`);
 const end = Date.now() - untilAgo;
@@ -49,9 +52,9 @@ for (let done = 0; done < total; done += BATCH) {
       await stage.compute(events);
       break;
     } catch (error) {
-      if (!(error as { retriable?: boolean }).retriable || attempt === 5) throw error;
+      if (!isRetriable(error) || attempt === 5) throw error;
       process.stderr.write(`prefill: retrying a batch after ${(error as Error).message}\n`);
-      await sleep(1000 * attempt);
+      await sleep(backoffDelay(attempt, 500, 5000));
     }
   }
   if (done % 100_000 === 0) process.stderr.write(`prefill: ${done} of ${total} events, ${Math.round(done / ((performance.now() - started) / 1000))}/s\n`);
