@@ -69,7 +69,7 @@ export interface RedisFeatureStageOptions {
 export interface FeatureStats {
   batches: number;
   events: number;
-  /** Pipelines sent: one per Redis node per batch, and one more per round of refused writes. */
+  /** Pipelines sent: per Redis node, one read and one write per chunk of up to 250 entities of a run, and one more per round of refused writes. */
   roundTrips: number;
   /** Script calls: one per batch on a single node (up to 500 entities each), one per entity on a cluster. */
   scriptCalls: number;
@@ -115,12 +115,15 @@ interface Group {
   entry: CommitEntry;
   /** Ids Redis already held, found in earlier rounds of this batch: id, value, … */
   found: string[];
-  /** Not cached here and counted as new without reading Redis first. */
-  missed?: boolean;
 }
 
 /** Entities in one script call on a single node: bounds how long one call holds Redis. */
 const MAX_ENTITIES_PER_CALL = 500;
+/**
+ * Entities read, counted and written together within a run: a run's first round is cut into chunks of this many so
+ * that Redis reads and writes one chunk while this process counts another.
+ */
+const GROUPS_PER_CHUNK = 250;
 /** Events counted in one run (several concurrent batches): bounds one run's script calls and its latency. */
 const MAX_EVENTS_PER_RUN = 5000;
 /** Rounds of refused writes before a batch gives up (retriable): only writers racing on the same entities get there. */
@@ -137,6 +140,12 @@ const STATUS_FLAGS: Record<Status, number> = {
   [Status.STALE]: FLAG_STALE,
   [Status.DUPLICATE]: FLAG_DUPLICATE,
 };
+
+function chunksOf<T>(list: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < list.length; i += size) chunks.push(list.slice(i, i + size));
+  return chunks;
+}
 
 function replyOf(results: [Error | null, unknown][], index: number): unknown {
   const [error, reply] = results[index] ?? [new Error('missing pipeline reply'), null];
@@ -293,6 +302,39 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
     return refused;
   }
 
+  /**
+   * The first round of a run, in chunks so that Redis and this process work at the same time: every chunk's read is
+   * sent at once, the states at hand are counted and their writes sent while Redis reads the others, and each chunk
+   * read is counted and written as it arrives. Returns the groups Redis refused, recounted.
+   */
+  async function countAndCommit(ready: readonly Group[], toLoad: readonly Group[], events: readonly PaymentEvent[]): Promise<Group[]> {
+    const pending: Promise<unknown>[] = [];
+    // every promise is awaited below, but a failure stops the loop early: the others must not reject unhandled
+    const track = <T>(promise: Promise<T>): Promise<T> => {
+      promise.catch(() => undefined);
+      pending.push(promise);
+      return promise;
+    };
+    const loadChunks = chunksOf(toLoad, GROUPS_PER_CHUNK);
+    const loads = loadChunks.map((chunk) => track(load(chunk)));
+    const commits: Promise<Group[]>[] = [];
+    const countAndSend = (chunk: readonly Group[]): void => {
+      for (const group of chunk) count(group, events);
+      commits.push(track(commit(chunk, events)));
+    };
+    try {
+      for (const chunk of chunksOf(ready, GROUPS_PER_CHUNK)) countAndSend(chunk);
+      for (let k = 0; k < loads.length; k++) {
+        await loads[k];
+        countAndSend(loadChunks[k] as Group[]);
+      }
+      return (await Promise.all(commits)).flat();
+    } finally {
+      // on failure, nothing in flight may still write to a state the caller's retry reads from Redis
+      await Promise.allSettled(pending);
+    }
+  }
+
   async function run(events: readonly PaymentEvent[]): Promise<FeatureValues[]> {
     await whenReady(client, timeoutMs);
     const byTag = new Map<string, Group>();
@@ -315,34 +357,34 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
     }
     const groups = [...byTag.values()];
     try {
+      const hits: Group[] = [];
       const missing: Group[] = [];
       for (const group of groups) {
         const cached = cache.get(group.tag);
         if (cached === undefined) missing.push(group);
-        else group.state = cached;
-      }
-      counters.cacheMisses += missing.length;
-      counters.cacheHits += groups.length - missing.length;
-      // entities not cached here are read first when most recent misses were in Redis already (a restart, a cache
-      // smaller than the active entities), else counted as new, and a refused write brings back the stored state
-      let existed = 0;
-      if (missing.length > 0 && heldShare >= 0.5) {
-        await load(missing);
-        for (const group of missing) if (group.state.version !== '') existed++;
-      } else {
-        for (const group of missing) {
-          group.state = new EntityState();
-          group.missed = true;
+        else {
+          group.state = cached;
+          hits.push(group);
         }
       }
-      for (const group of groups) count(group, events);
-      let pending: Group[] = groups;
-      for (let round = 0; pending.length > 0; round++) {
+      counters.cacheMisses += missing.length;
+      counters.cacheHits += hits.length;
+      // entities not cached here are read first when most recent misses were in Redis already (a restart, a cache
+      // smaller than the active entities), else counted as new, and a refused write brings back the stored state
+      const readFirst = missing.length > 0 && heldShare >= 0.5;
+      if (!readFirst) {
+        for (const group of missing) group.state = new EntityState();
+      }
+      const refused = readFirst ? await countAndCommit(hits, missing, events) : await countAndCommit(groups, [], events);
+      // before any later round: a state read, or brought back by a refusal, has a version when Redis held the entity
+      let existed = 0;
+      for (const group of missing) if (group.state.version !== '') existed++;
+      let pending = refused;
+      for (let round = 1; pending.length > 0; round++) {
         if (round === MAX_COMMIT_ROUNDS) {
           throw new DependencyUnavailableError(ErrorCodes.REDIS_UNAVAILABLE, `the velocity state of ${pending.length} entities kept changing under other writers for ${round} rounds`);
         }
         pending = await commit(pending, events);
-        if (round === 0) for (const group of pending) if (group.missed && group.state.version !== '') existed++;
       }
       if (missing.length > 0) heldShare = 0.9 * heldShare + 0.1 * (existed / missing.length);
       for (const group of groups) {

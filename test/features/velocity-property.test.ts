@@ -91,6 +91,21 @@ describe('velocity state shared and cached', () => {
     assert.equal(Math.max(...model.timesCounted.values()), 1);
   });
 
+  it('runs of thousands of entities (read, counted and written in chunks) by two stages taking turns, one with a cache smaller than a run, equal the reference model', async () => {
+    const shape = { accounts: 600, cards: 2000, terminals: 50, devices: 400, meanGapMs: 20, batchEndChance: 1 / 1500 };
+    const a = createRedisFeatureStage(options(`${prefix}chunks:`));
+    const b = createRedisFeatureStage(options(`${prefix}chunks:`, 500));
+    const model = new VelocityModel(PROPERTY_SPECS, PROPERTY_LATENESS_MS);
+    const batches = randomBatches(80, 9000, shape);
+    for (const [n, batch] of batches.entries()) {
+      assert.deepStrictEqual(await (n % 2 === 0 ? a : b).compute(batch), model.process(batch), `batch ${n}`);
+    }
+    assert.ok(batches.length >= 4, `${batches.length} batches`);
+    // the writes of each stage made the other's cached states stale, and the small cache read states back
+    assert.ok(a.stats().conflicts > 250 && b.stats().conflicts > 250 && b.stats().loads > 1000, JSON.stringify([a.stats(), b.stats()]));
+    assert.equal(Math.max(...model.timesCounted.values()), 1);
+  });
+
   it('batches computed concurrently on one stage count each entity\'s events in call order', async () => {
     const stage = createRedisFeatureStage(options(`${prefix}concurrent:`));
     const model = new VelocityModel(PROPERTY_SPECS, PROPERTY_LATENESS_MS);

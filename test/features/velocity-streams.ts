@@ -40,13 +40,29 @@ export function random(seed: number): () => number {
   };
 }
 
+/** How many entities of each kind a random stream names, how far apart its events are, and where its batches end. */
+export interface StreamShape {
+  readonly accounts: number;
+  readonly cards: number;
+  readonly terminals: number;
+  readonly devices: number;
+  readonly meanGapMs: number;
+  /** After each event, the chance that its batch ends there (1 / mean batch length). */
+  readonly batchEndChance: number;
+}
+
+/** A few entities of each kind, so that each one crosses many buckets, windows, the lateness and the retention. */
+export const SMALL_STREAM: StreamShape = { accounts: 3, cards: 4, terminals: 3, devices: 3, meanGapMs: 2000, batchEndChance: 0.12 };
+
 /**
  * A random stream cut into batches: mostly ordered event times, some late within the lateness, some beyond it,
  * a few stale (beyond lateness + longest window), missing devices, and redeliveries of earlier events
  * (inside a batch and across batches).
  */
-export function randomBatches(seed: number, events: number): PaymentEvent[][] {
+export function randomBatches(seed: number, events: number, shape: StreamShape = SMALL_STREAM): PaymentEvent[][] {
   const next = random(seed);
+  const names = (letter: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${letter}${i}`);
+  const [accounts, cards, terminals, devices] = [names('A', shape.accounts), names('C', shape.cards), names('T', shape.terminals), names('D', shape.devices)];
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const sent: PaymentEvent[] = [];
   const batches: PaymentEvent[][] = [];
@@ -58,7 +74,7 @@ export function randomBatches(seed: number, events: number): PaymentEvent[][] {
     if (roll < 0.12 && sent.length > 0) {
       event = pick(sent); // redelivery: same id, same content
     } else {
-      clock += Math.floor(next() * 4000);
+      clock += Math.floor(next() * shape.meanGapMs * 2);
       let ts = clock;
       if (roll < 0.27) ts = clock - Math.floor(next() * 40_000); // late: within or beyond the 15 s lateness
       else if (roll < 0.3) ts = clock - 80_000 - Math.floor(next() * 150_000); // very late: often stale
@@ -68,15 +84,15 @@ export function randomBatches(seed: number, events: number): PaymentEvent[][] {
         type: 'payment',
         amount: Math.floor(next() * 10_000),
         currency: 'EUR',
-        account: pick(['A0', 'A1', 'A2']),
-        card: pick(['C0', 'C1', 'C2', 'C3']),
-        terminal: pick(['T0', 'T1', 'T2']),
-        ...(next() < 0.7 ? { device: pick(['D0', 'D1', 'D2']) } : {}),
+        account: pick(accounts),
+        card: pick(cards),
+        terminal: pick(terminals),
+        ...(next() < 0.7 ? { device: pick(devices) } : {}),
       };
       sent.push(event);
     }
     batch.push(event);
-    if (next() < 0.12) {
+    if (next() < shape.batchEndChance) {
       batches.push(batch);
       batch = [];
     }
