@@ -1,7 +1,7 @@
 /**
  * Reading velocity states that are not cached (every cache miss): a pipeline of HGETALL (the baseline, two bulk
- * strings per field for the client to decode) against the load script (lua/load-packed.lua: one string per state),
- * both parsed into EntityState, alternating in the same run on the same stored states. The states are written by the
+ * replies per field for the client to decode, read as bytes and joined) against the load script (lua/load-packed.lua:
+ * one bulk reply per state), both parsed by EntityState.fromPacked, alternating in the same run on the same stored states. The states are written by the
  * velocity stage itself from synthetic payments, so they have the real field shapes.
  *
  *   REDIS_URL=redis://127.0.0.1:6390 node --import tsx bench/state-load.bench.ts [--entities 2000] [--rounds 20] [--json]
@@ -14,13 +14,14 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createRedisFeatureStage, loadFeatureSpecs } from '../src/features/index.ts';
 import { EntityState } from '../src/features/entity-state.ts';
-import { registerLoadScript, unpackHashes } from '../src/features/load-script.ts';
+import { registerLoadScript, statesOf } from '../src/features/load-script.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { redisCpuMicros } from './lib/redis-cpu.ts';
 
 const { values: args } = parseArgs({ options: { entities: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
 const PER_CALL = 200;
+const SEPARATOR = Buffer.from([0xff]);
 const prefix = `bench:load:${randomUUID()}:`;
 const client = new Redis(REDIS_URL);
 const specs = await loadFeatureSpecs(new URL('../rules/features.yaml', import.meta.url).pathname);
@@ -40,16 +41,17 @@ for await (const batch of client.scanStream({ match: `${prefix}*:s`, count: 1000
 const loadScript = registerLoadScript(client);
 async function viaHgetall(list: string[]): Promise<EntityState[]> {
   const pipeline = client.pipeline();
-  for (const key of list) pipeline.call('HGETALL', key);
+  for (const key of list) pipeline.callBuffer('HGETALL', key);
   const results = (await pipeline.exec()) ?? [];
-  return results.map(([, reply]) => EntityState.fromHash(reply as string[]));
+  // the same byte parser on the same bytes: the pieces joined as the load script joins them
+  return results.map(([, reply]) => EntityState.fromPacked(Buffer.concat((reply as Buffer[]).flatMap((piece, i) => (i === 0 ? [piece] : [SEPARATOR, piece])))));
 }
 async function viaScript(list: string[]): Promise<EntityState[]> {
   const pipeline = client.pipeline();
   loadScript.queue(pipeline, list);
   const [error, reply] = ((await pipeline.exec()) ?? [])[0] ?? [new Error('no reply'), null];
   if (error) throw error;
-  return unpackHashes(reply).map((flat) => EntityState.fromHash(flat));
+  return statesOf(reply);
 }
 
 const totals = { hgetall: { node: 0, redis: 0, wall: 0, states: 0 }, script: { node: 0, redis: 0, wall: 0, states: 0 } };

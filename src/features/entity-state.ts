@@ -88,11 +88,21 @@ export class EntityState {
   }
 
   /**
-   * The state stored in a Redis hash, from its HGETALL reply (field, value, field, value…). Unknown fields are ignored.
-   * On the path of every cache miss: numbers are read from the field in place (no slices), field names interned, and
-   * buckets re-sorted only when the hash listed them out of time order.
+   * The state stored in a Redis hash, from its HGETALL reply (field, value, field, value…): the refused-write path,
+   * rare; misses are read packed (`fromPacked`).
    */
   static fromHash(flat: readonly string[]): EntityState {
+    return EntityState.fromPacked(packHash(flat));
+  }
+
+  /**
+   * The state stored in a Redis hash, from the load script's packed reply: its HGETALL reply joined by the byte 0xFF
+   * (src/features/lua/load-packed.lua). On the path of every cache miss, so it reads the bytes in place: numbers without
+   * a string, field names matched against the interned ones, and only distinct values and the version decoded to
+   * strings (each on its own: a string sliced out of a larger one would keep it alive while the state is cached).
+   * Unknown fields are ignored; buckets are re-sorted only when the hash listed them out of time order.
+   */
+  static fromPacked(packed: Buffer): EntityState {
     const state = new EntityState();
     // bucketMs -> index of the newest bucket created so far, to tell whether the hash listed them in time order
     const newest = new Map<number, number>();
@@ -105,36 +115,49 @@ export class EntityState {
       else unordered = true;
       return state.bucketOrNew(bucketMs, idx);
     };
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const field = flat[i] as string;
-      const value = flat[i + 1] as string;
-      const kind = field.charCodeAt(0);
-      if (field.charCodeAt(1) === COLON && (kind === B || kind === D)) {
-        const a = field.indexOf(':', 2);
-        const b = a < 0 ? -1 : field.indexOf(':', a + 1);
-        if (a < 0) continue;
-        const bucketMs = integerIn(field, 2, a);
-        if (kind === B) {
-          const idx = integerIn(field, a + 1, field.length);
-          const bucket = bucketAt(bucketMs, idx);
-          const colon = value.indexOf(':');
-          bucket.c = integerIn(value, 0, colon < 0 ? value.length : colon);
-          bucket.s = colon < 0 ? 0 : integerIn(value, colon + 1, value.length);
-        } else {
-          const c = b < 0 ? -1 : field.indexOf(':', b + 1);
-          const name = c < 0 ? undefined : FIELD_NAMES.get(field.slice(b + 1, c));
-          if (name === undefined) continue;
-          const bucket = bucketAt(bucketMs, integerIn(field, a + 1, b));
-          const occurrences = integerIn(value, 0, value.length);
-          if (bucket.d === undefined) bucket.d = new DistinctCounts(name, field.slice(c + 1), occurrences);
-          else bucket.d.add(name, field.slice(c + 1), occurrences);
+    const end = packed.length;
+    let field = 0;
+    while (field < end) {
+      const fieldEnd = endOfPiece(packed, field);
+      const value = fieldEnd + 1;
+      const valueEnd = value > end ? end : endOfPiece(packed, value);
+      if (value > end) break;
+      const kind = packed[field];
+      if (packed[field + 1] === COLON && (kind === B || kind === D) && fieldEnd > field + 2) {
+        const a = packed.indexOf(COLON, field + 2);
+        if (a >= 0 && a < fieldEnd) {
+          const bucketMs = integerAt(packed, field + 2, a);
+          if (kind === B) {
+            const bucket = bucketAt(bucketMs, integerAt(packed, a + 1, fieldEnd));
+            const colon = packed.indexOf(COLON, value);
+            const countEnd = colon < 0 || colon > valueEnd ? valueEnd : colon;
+            bucket.c = integerAt(packed, value, countEnd);
+            bucket.s = countEnd === valueEnd ? 0 : integerAt(packed, countEnd + 1, valueEnd);
+          } else {
+            const b = packed.indexOf(COLON, a + 1);
+            const c = b < 0 || b >= fieldEnd ? -1 : packed.indexOf(COLON, b + 1);
+            const name = c < 0 || c >= fieldEnd ? undefined : distinctFieldAt(packed, b + 1, c);
+            if (name !== undefined) {
+              const bucket = bucketAt(bucketMs, integerAt(packed, a + 1, b));
+              const distinctValue = packed.toString('utf8', c + 1, fieldEnd);
+              const occurrences = integerAt(packed, value, valueEnd);
+              if (bucket.d === undefined) bucket.d = new DistinctCounts(name, distinctValue, occurrences);
+              else bucket.d.add(name, distinctValue, occurrences);
+            }
+          }
         }
-      } else if (field === 'v') state.version = value;
-      else if (field === 'w') state.wm = Number(value);
-      else if (field === 'x') state.refreshed = Number(value);
-      else if (field === 'ib') {
-        for (const idx of value.split(',')) if (idx !== '') state.idBuckets.add(Number(idx));
+      } else if (fieldEnd === field + 1 && kind === V) state.version = packed.toString('utf8', value, valueEnd);
+      else if (fieldEnd === field + 1 && kind === W) state.wm = integerAt(packed, value, valueEnd);
+      else if (fieldEnd === field + 1 && kind === X) state.refreshed = integerAt(packed, value, valueEnd);
+      else if (fieldEnd === field + 2 && kind === I && packed[field + 1] === B) {
+        for (let from = value; from < valueEnd; ) {
+          const comma = packed.indexOf(COMMA, from);
+          const to = comma < 0 || comma > valueEnd ? valueEnd : comma;
+          if (to > from) state.idBuckets.add(integerAt(packed, from, to));
+          from = to + 1;
+        }
       }
+      field = valueEnd + 1;
     }
     // every event counted so far has ts <= its effective time <= wm: only those may be in Redis and not here
     if (state.wm !== undefined) state.vouchedFrom = state.wm + 1;
@@ -158,23 +181,54 @@ export class EntityState {
   }
 }
 
+const SEPARATOR_BYTE = 0xff;
+const SEPARATOR = Buffer.from([SEPARATOR_BYTE]);
 const COLON = 58;
-const B = 98;
-const D = 100;
+const COMMA = 44;
 const MINUS = 45;
 const ZERO = 48;
-/** Interned: a bucket's entries hold the constant, not a copy sliced from each field. */
-const FIELD_NAMES: ReadonlyMap<string, DistinctField> = new Map(DISTINCT_FIELDS.map((field) => [field, field]));
+const B = 98;
+const D = 100;
+const I = 105;
+const V = 118;
+const W = 119;
+const X = 120;
+/** The distinct fields as bytes, to find the interned name of a `d:` field without decoding it. */
+const FIELD_BYTES: readonly (readonly [DistinctField, Buffer])[] = DISTINCT_FIELDS.map((name) => [name, Buffer.from(name)]);
 
-/** The integer written in text[from, to), read without slicing it out; NaN if it is not one. */
-function integerIn(text: string, from: number, to: number): number {
-  const negative = text.charCodeAt(from) === MINUS;
+/** A hash's HGETALL reply (field, value…) as the load script packs it: UTF-8 pieces joined by the byte 0xFF. */
+export function packHash(flat: readonly string[]): Buffer {
+  const pieces: Buffer[] = [];
+  flat.forEach((piece, i) => {
+    if (i > 0) pieces.push(SEPARATOR);
+    pieces.push(Buffer.from(piece));
+  });
+  return Buffer.concat(pieces);
+}
+
+/** Where the piece starting at `from` ends: the next separator, or the end of the buffer. */
+function endOfPiece(packed: Buffer, from: number): number {
+  const at = packed.indexOf(SEPARATOR_BYTE, from);
+  return at < 0 ? packed.length : at;
+}
+
+/** The interned distinct field named by bytes [from, to), or undefined. */
+function distinctFieldAt(packed: Buffer, from: number, to: number): DistinctField | undefined {
+  for (const [name, bytes] of FIELD_BYTES) {
+    if (bytes.length === to - from && packed.compare(bytes, 0, bytes.length, from, to) === 0) return name;
+  }
+  return undefined;
+}
+
+/** The integer written in bytes [from, to), read without a string; parsed as text when it is not one (a decimal sum); NaN if empty. */
+function integerAt(packed: Buffer, from: number, to: number): number {
+  const negative = packed[from] === MINUS;
   let i = negative ? from + 1 : from;
   if (i >= to) return Number.NaN;
   let n = 0;
   for (; i < to; i++) {
-    const digit = text.charCodeAt(i) - ZERO;
-    if (digit < 0 || digit > 9) return Number(text.slice(from, to));
+    const digit = (packed[i] as number) - ZERO;
+    if (digit < 0 || digit > 9) return Number(packed.toString('latin1', from, to));
     n = n * 10 + digit;
   }
   return negative ? -n : n;

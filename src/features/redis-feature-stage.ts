@@ -5,7 +5,7 @@ import { ConfigError, DependencyUnavailableError, ErrorCodes } from '../errors.t
 import type { FeatureStage } from './index.ts';
 import { parseConflicts, registerCommitScript, type CommitEntry } from './commit-script.ts';
 import { EntityState } from './entity-state.ts';
-import { registerLoadScript, unpackHashes } from './load-script.ts';
+import { registerLoadScript, statesOf } from './load-script.ts';
 import { FeatureObjects } from './feature-object.ts';
 import { CoalescingRuns } from './coalescing-runs.ts';
 import { countEntityEvents, Status, type EntityReply } from './entity-velocity.ts';
@@ -239,8 +239,8 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
         });
         counters.loads += list.length;
         for (let i = 0, call = 0; i < list.length; i += per, call++) {
-          const hashes = unpackHashes(replyOf(results, call));
-          for (let j = 0; j < hashes.length; j++) (list[i + j] as Group).state = EntityState.fromHash(hashes[j] as string[]);
+          const states = statesOf(replyOf(results, call));
+          for (let j = 0; j < states.length; j++) (list[i + j] as Group).state = states[j] as EntityState;
         }
       }),
     );

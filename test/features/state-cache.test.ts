@@ -139,8 +139,9 @@ describe('entity state from its hash', () => {
   });
 
   it('reads counts and sums without slicing, and skips fields it does not know', () => {
-    const state = EntityState.fromHash(['b:2000:7', '12:-250', 'b:2000:8', '3', 'd:2000:7:shoe:S1', '1', 'd:2000:7:card:C1', '4', 'q:1', '2']);
+    const state = EntityState.fromHash(['b:2000:7', '12:-250', 'b:2000:8', '3', 'd:2000:7:shoe:S1', '1', 'd:2000:7:card:C1', '4', 'q:1', '2', 'b:2000:9', '2:12.5']);
     assert.deepEqual([state.bucket(2000, 7)!.c, state.bucket(2000, 7)!.s, state.bucket(2000, 8)!.c, state.bucket(2000, 8)!.s], [12, -250, 3, 0]);
+    assert.equal(state.bucket(2000, 9)!.s, 12.5, 'a sum that is not an integer is read as a number');
     assert.deepEqual(entriesOf(state.bucket(2000, 7)!.d!), [['card', 'C1', 4]]);
   });
 });
