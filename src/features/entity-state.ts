@@ -118,25 +118,24 @@ export class EntityState {
     const end = packed.length;
     let field = 0;
     while (field < end) {
-      const fieldEnd = endOfPiece(packed, field);
+      const fieldEnd = byteIndex(packed, SEPARATOR_BYTE, field, end);
       const value = fieldEnd + 1;
-      const valueEnd = value > end ? end : endOfPiece(packed, value);
       if (value > end) break;
+      const valueEnd = byteIndex(packed, SEPARATOR_BYTE, value, end);
       const kind = packed[field];
       if (packed[field + 1] === COLON && (kind === B || kind === D) && fieldEnd > field + 2) {
-        const a = packed.indexOf(COLON, field + 2);
-        if (a >= 0 && a < fieldEnd) {
+        const a = byteIndex(packed, COLON, field + 2, fieldEnd);
+        if (a < fieldEnd) {
           const bucketMs = integerAt(packed, field + 2, a);
           if (kind === B) {
             const bucket = bucketAt(bucketMs, integerAt(packed, a + 1, fieldEnd));
-            const colon = packed.indexOf(COLON, value);
-            const countEnd = colon < 0 || colon > valueEnd ? valueEnd : colon;
+            const countEnd = byteIndex(packed, COLON, value, valueEnd);
             bucket.c = integerAt(packed, value, countEnd);
             bucket.s = countEnd === valueEnd ? 0 : integerAt(packed, countEnd + 1, valueEnd);
           } else {
-            const b = packed.indexOf(COLON, a + 1);
-            const c = b < 0 || b >= fieldEnd ? -1 : packed.indexOf(COLON, b + 1);
-            const name = c < 0 || c >= fieldEnd ? undefined : distinctFieldAt(packed, b + 1, c);
+            const b = byteIndex(packed, COLON, a + 1, fieldEnd);
+            const c = b === fieldEnd ? fieldEnd : byteIndex(packed, COLON, b + 1, fieldEnd);
+            const name = c === fieldEnd ? undefined : distinctFieldAt(packed, b + 1, c);
             if (name !== undefined) {
               const bucket = bucketAt(bucketMs, integerAt(packed, a + 1, b));
               const distinctValue = packed.toString('utf8', c + 1, fieldEnd);
@@ -151,8 +150,7 @@ export class EntityState {
       else if (fieldEnd === field + 1 && kind === X) state.refreshed = integerAt(packed, value, valueEnd);
       else if (fieldEnd === field + 2 && kind === I && packed[field + 1] === B) {
         for (let from = value; from < valueEnd; ) {
-          const comma = packed.indexOf(COMMA, from);
-          const to = comma < 0 || comma > valueEnd ? valueEnd : comma;
+          const to = byteIndex(packed, COMMA, from, valueEnd);
           if (to > from) state.idBuckets.add(integerAt(packed, from, to));
           from = to + 1;
         }
@@ -206,16 +204,20 @@ export function packHash(flat: readonly string[]): Buffer {
   return Buffer.concat(pieces);
 }
 
-/** Where the piece starting at `from` ends: the next separator, or the end of the buffer. */
-function endOfPiece(packed: Buffer, from: number): number {
-  const at = packed.indexOf(SEPARATOR_BYTE, from);
-  return at < 0 ? packed.length : at;
+/** The first position of `byte` in [from, to), or `to`: a loop, because Buffer#indexOf's argument checks cost more than scanning a short piece. */
+function byteIndex(packed: Buffer, byte: number, from: number, to: number): number {
+  let i = from;
+  while (i < to && packed[i] !== byte) i++;
+  return i;
 }
 
 /** The interned distinct field named by bytes [from, to), or undefined. */
 function distinctFieldAt(packed: Buffer, from: number, to: number): DistinctField | undefined {
   for (const [name, bytes] of FIELD_BYTES) {
-    if (bytes.length === to - from && packed.compare(bytes, 0, bytes.length, from, to) === 0) return name;
+    if (bytes.length !== to - from) continue;
+    let i = 0;
+    while (i < bytes.length && bytes[i] === packed[from + i]) i++;
+    if (i === bytes.length) return name;
   }
   return undefined;
 }
