@@ -53,9 +53,9 @@ export class StateCache {
   }
 
   set(tag: string, state: EntityState): void {
-    const bytes = approximateStateBytes(state);
     const cached = this.entries.get(tag);
     if (cached !== undefined) {
+      const bytes = approximateStateBytes(state);
       this.entries.delete(tag);
       this.bytes += bytes - cached.bytes;
       cached.state = state;
@@ -64,18 +64,24 @@ export class StateCache {
       this.shrink(tag);
       return;
     }
-    if (bytes > this.maxBytes || this.maxEntities === 0) {
+    if (this.maxEntities === 0) {
       this.counts.refused++;
       return;
     }
-    if (this.entries.size >= this.maxEntities || this.bytes + bytes > this.maxBytes) {
-      const victim = this.entries.keys().next();
-      if (victim.done === true || this.sketch.frequency(tag) <= this.sketch.frequency(victim.value)) {
-        this.counts.refused++;
-        return;
-      }
-      this.evict(victim.value);
+    // a full cache refuses most of the states read for a batch: asked first, the sketch spares estimating their size
+    const full = (bytes?: number): boolean => this.entries.size >= this.maxEntities || this.bytes + (bytes ?? MIN_STATE_BYTES) > this.maxBytes;
+    const victim = this.entries.keys().next();
+    const usedLess = (): boolean => victim.done === true || this.sketch.frequency(tag) <= this.sketch.frequency(victim.value);
+    if (full() && usedLess()) {
+      this.counts.refused++;
+      return;
     }
+    const bytes = approximateStateBytes(state);
+    if (bytes > this.maxBytes || (full(bytes) && usedLess())) {
+      this.counts.refused++;
+      return;
+    }
+    if (full(bytes)) this.evict(victim.value as string);
     this.entries.set(tag, { state, bytes });
     this.bytes += bytes;
     this.counts.admitted++;
@@ -106,6 +112,8 @@ export class StateCache {
 // Heap bytes of the parts of a state, measured with bench/features.bench.ts --expose-gc (2026-12-02); buckets and small
 // distinct sets re-measured on 10,000 states of each kind read from a Redis prefilled by load-tests/prefill-history.ts
 const STATE_BYTES = 800;
+/** No state is estimated below it. */
+const MIN_STATE_BYTES = STATE_BYTES;
 const MAP_BYTES = 190;
 const BUCKET_BYTES = 140;
 const DISTINCT_VALUE_BYTES = 100;
