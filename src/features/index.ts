@@ -22,6 +22,7 @@ export function createNoFeatureStage(): FeatureStage {
   };
 }
 
-export { createRedisFeatureStage, type FeatureStats, type RedisFeatureStage, type RedisFeatureStageOptions } from './redis-feature-stage.ts';
+export { createRedisFeatureStage } from './redis-feature-stage.ts';
+export type { FeatureStats, RedisFeatureStage, RedisFeatureStageOptions } from './stage-options.ts';
 export { createRedisClient, type RedisClient, type RedisClientOptions } from './redis-client.ts';
 export { loadFeatureSpecs, loadFeatureSpecsSync, parseFeatureSpecs, type FeatureSpec, type FeatureSpecs } from './spec.ts';
