@@ -72,8 +72,8 @@ function assertReplicated(reply: [Error | null, unknown] | undefined, minReplica
 
 /**
  * The velocity stage on Redis or a Redis Cluster. Features are computed here from each entity's state (cached
- * between batches); Redis holds the state, one hash per entity, and takes a batch's writes in one pipeline per node
- * through a compare-and-set script, so several processes may share the entities and each count lands exactly once.
+ * between batches); Redis holds the state, one hash per entity, and takes a run's writes in one pipeline per chunk of
+ * entities per node through a compare-and-set script, so several processes may share the entities and each count lands exactly once.
  */
 export function createRedisFeatureStage(options: RedisFeatureStageOptions): RedisFeatureStage {
   const latenessMs = options.latenessMs ?? 300_000;
@@ -137,7 +137,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
     };
   }
 
-  /** Reads the state hashes of entities not cached here (one pipeline per node): counting them once, then writing. */
+  /** Reads the state hashes of entities not cached here (one pipeline per node). */
   async function load(groups: readonly Group[]): Promise<void> {
     await Promise.all(
       byNode(groups).map(async (list) => {
@@ -186,8 +186,7 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       byNode(groups).map(async (list) => {
         // one script call for up to MAX_ENTITIES_PER_CALL entities on a single node, one per entity on a cluster
         const per = isCluster ? 1 : MAX_ENTITIES_PER_CALL;
-        const calls: Group[][] = [];
-        for (let i = 0; i < list.length; i += per) calls.push(list.slice(i, i + per));
+        const calls = chunksOf(list, per);
         const results = await send((pipeline) => {
           for (const call of calls) script.queue(pipeline, idleTtlMs, call.map((group) => group.entry));
           if (minReplicas > 0) pipeline.wait(minReplicas, replicaWaitMs);

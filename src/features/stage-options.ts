@@ -59,7 +59,7 @@ export interface FeatureStats {
   events: number;
   /** Pipelines sent: per Redis node, one read and one write per chunk of up to 250 entities of a run, and one more per round of refused writes. */
   roundTrips: number;
-  /** Script calls: one per batch on a single node (up to 500 entities each), one per entity on a cluster. */
+  /** Write script calls: one per chunk of a run on a single node (up to 250 entities; 500 in a later round), one per entity on a cluster. */
   scriptCalls: number;
   /** Entity writes Redis refused: it held another version (written by another process), or an id counted here as new. */
   conflicts: number;
