@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createRedisFeatureStage, loadFeatureSpecs } from '../src/features/index.ts';
-import { EntityState } from '../src/features/entity-state.ts';
+import { EntityState, packHash } from '../src/features/entity-state.ts';
 import { registerLoadScript, statesOf } from '../src/features/load-script.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { redisCpuMicros } from './lib/redis-cpu.ts';
@@ -21,7 +21,6 @@ import { redisCpuMicros } from './lib/redis-cpu.ts';
 const { values: args } = parseArgs({ options: { entities: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
 const PER_CALL = 200;
-const SEPARATOR = Buffer.from([0xff]);
 const prefix = `bench:load:${randomUUID()}:`;
 const client = new Redis(REDIS_URL);
 const specs = await loadFeatureSpecs(new URL('../rules/features.yaml', import.meta.url).pathname);
@@ -44,7 +43,7 @@ async function viaHgetall(list: string[]): Promise<EntityState[]> {
   for (const key of list) pipeline.callBuffer('HGETALL', key);
   const results = (await pipeline.exec()) ?? [];
   // the same byte parser on the same bytes: the pieces joined as the load script joins them
-  return results.map(([, reply]) => EntityState.fromPacked(Buffer.concat((reply as Buffer[]).flatMap((piece, i) => (i === 0 ? [piece] : [SEPARATOR, piece])))));
+  return results.map(([, reply]) => EntityState.fromPacked(packHash(reply as Buffer[])));
 }
 async function viaScript(list: string[]): Promise<EntityState[]> {
   const pipeline = client.pipeline();

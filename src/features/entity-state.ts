@@ -194,12 +194,12 @@ const X = 120;
 /** The distinct fields as bytes, to find the interned name of a `d:` field without decoding it. */
 const FIELD_BYTES: readonly (readonly [DistinctField, Buffer])[] = DISTINCT_FIELDS.map((name) => [name, Buffer.from(name)]);
 
-/** A hash's HGETALL reply (field, value…) as the load script packs it: UTF-8 pieces joined by the byte 0xFF. */
-export function packHash(flat: readonly string[]): Buffer {
+/** A hash's HGETALL reply (field, value…, as text or bytes) as the load script packs it: UTF-8 pieces joined by the byte 0xFF. */
+export function packHash(flat: readonly (string | Buffer)[]): Buffer {
   const pieces: Buffer[] = [];
   flat.forEach((piece, i) => {
     if (i > 0) pieces.push(SEPARATOR);
-    pieces.push(Buffer.from(piece));
+    pieces.push(typeof piece === 'string' ? Buffer.from(piece) : piece);
   });
   return Buffer.concat(pieces);
 }

@@ -143,14 +143,15 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
       byNode(groups).map(async (list) => {
         // one script call for up to MAX_ENTITIES_PER_CALL keys on a single node, one per key on a cluster (slots differ)
         const per = isCluster ? 1 : MAX_ENTITIES_PER_CALL;
+        const calls = chunksOf(list, per);
         const results = await send((pipeline) => {
-          for (let i = 0; i < list.length; i += per) loadScript.queue(pipeline, list.slice(i, i + per).map((group) => group.key));
+          for (const call of calls) loadScript.queue(pipeline, call.map((group) => group.key));
         });
         counters.loads += list.length;
-        for (let i = 0, call = 0; i < list.length; i += per, call++) {
-          const states = statesOf(replyOf(results, call));
-          for (let j = 0; j < states.length; j++) (list[i + j] as Group).state = states[j] as EntityState;
-        }
+        calls.forEach((call, c) => {
+          const states = statesOf(replyOf(results, c));
+          for (let j = 0; j < states.length; j++) (call[j] as Group).state = states[j] as EntityState;
+        });
       }),
     );
   }

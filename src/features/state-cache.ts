@@ -69,19 +69,17 @@ export class StateCache {
       return;
     }
     // a full cache refuses most of the states read for a batch: asked first, the sketch spares estimating their size
-    const full = (bytes?: number): boolean => this.entries.size >= this.maxEntities || this.bytes + (bytes ?? MIN_STATE_BYTES) > this.maxBytes;
-    const victim = this.entries.keys().next();
-    const usedLess = (): boolean => victim.done === true || this.sketch.frequency(tag) <= this.sketch.frequency(victim.value);
-    if (full() && usedLess()) {
+    const victim = this.entries.keys().next().value;
+    if (this.isFull(MIN_STATE_BYTES) && this.usedLessThan(tag, victim)) {
       this.counts.refused++;
       return;
     }
     const bytes = approximateStateBytes(state);
-    if (bytes > this.maxBytes || (full(bytes) && usedLess())) {
+    if (bytes > this.maxBytes || (this.isFull(bytes) && this.usedLessThan(tag, victim))) {
       this.counts.refused++;
       return;
     }
-    if (full(bytes)) this.evict(victim.value as string);
+    if (this.isFull(bytes)) this.evict(victim as string);
     this.entries.set(tag, { state, bytes });
     this.bytes += bytes;
     this.counts.admitted++;
@@ -90,6 +88,16 @@ export class StateCache {
 
   delete(tag: string): void {
     this.evict(tag);
+  }
+
+  /** Whether a state of `bytes` would take the cache past either bound. */
+  private isFull(bytes: number): boolean {
+    return this.entries.size >= this.maxEntities || this.bytes + bytes > this.maxBytes;
+  }
+
+  /** Whether `tag` was used no more often recently than `victim` (the least recently used entry; none: true). */
+  private usedLessThan(tag: string, victim: string | undefined): boolean {
+    return victim === undefined || this.sketch.frequency(tag) <= this.sketch.frequency(victim);
   }
 
   /** Drops the least recently used states (never `keep`, the one just set) until both bounds hold. */
