@@ -69,10 +69,12 @@ test('real answers for every status the test can cause match the document, and i
   const slow = await startTestApi({ features: redisCountingStage(redis, prefix, { slowMs: 300 }), env: { VIGIL_API_DEADLINE_MS: '30' } });
   t.after(() => slow.cleanup());
 
+  // one event sent twice: built once, so both copies carry the same ts (two Date.now() calls can straddle a millisecond)
+  const doc1 = payment('doc-1', { amount: 9_000_000, currency: 'XXX' });
   const json = (api: TestApi) => ({ 'content-type': 'application/json', authorization: `Bearer ${api.credential}` });
   const cases: { api: TestApi; path: string; status: number; body: string | Buffer; headers?: Record<string, string>; method?: string }[] = [
-    { api: vigil, path: '/v1/score', status: 200, body: JSON.stringify(payment('doc-1', { amount: 9_000_000, currency: 'XXX' })) },
-    { api: vigil, path: '/v1/score', status: 200, body: JSON.stringify(payment('doc-1', { amount: 9_000_000, currency: 'XXX' })) },
+    { api: vigil, path: '/v1/score', status: 200, body: JSON.stringify(doc1) },
+    { api: vigil, path: '/v1/score', status: 200, body: JSON.stringify(doc1) },
     { api: vigil, path: '/v1/score', status: 200, body: Buffer.from(encode(payment('doc-2'))), headers: { 'content-type': 'application/msgpack' } },
     { api: vigil, path: '/v1/score', status: 400, body: JSON.stringify(payment('doc-3', { amount: 1.5 })) },
     { api: vigil, path: '/v1/score', status: 401, body: JSON.stringify(payment('doc-4')), headers: { authorization: 'Bearer nobody.nothing' } },
