@@ -2,6 +2,8 @@ import { Kafka, logLevel as KafkaLogLevel, type Batch, type Consumer, type Produ
 import { VigilPartitioner } from './partitioner.ts';
 import type { Logger } from '../log.ts';
 import { backoffDelay } from '../retry.ts';
+import { OffsetCommitter } from './offset-committer.ts';
+import { coalescingSends } from './coalescing-sends.ts';
 
 /**
  * Vigil's seam over the Kafka client. Stages see only these types, so kafkajs (in maintenance mode)
@@ -185,25 +187,26 @@ export function createRecordProducer(kafka: Kafka): RecordProducer {
       await producer.sendBatch(request);
     }
   };
-  return {
-    async send(records) {
-      if (records.length === 0) return;
-      connected ??= producer.connect();
-      await connected;
-      // Brokers refuse a partition's record batch over max.message.bytes (1 MiB by default): requests stay under it.
-      let start = 0;
-      let bytes = 0;
-      for (let i = 0; i < records.length; i++) {
-        const size = recordSize(records[i]!);
-        if (i > start && bytes + size > MAX_REQUEST_BYTES) {
-          await sendChunk(records, start, i);
-          start = i;
-          bytes = 0;
-        }
-        bytes += size;
+  const sendNow = async (records: readonly OutgoingRecord[]): Promise<void> => {
+    connected ??= producer.connect();
+    await connected;
+    // Brokers refuse a partition's record batch over max.message.bytes (1 MiB by default): requests stay under it.
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < records.length; i++) {
+      const size = recordSize(records[i]!);
+      if (i > start && bytes + size > MAX_REQUEST_BYTES) {
+        await sendChunk(records, start, i);
+        start = i;
+        bytes = 0;
       }
-      await sendChunk(records, start, records.length);
-    },
+      bytes += size;
+    }
+    await sendChunk(records, start, records.length);
+  };
+  const coalesced = coalescingSends(sendNow);
+  return {
+    send: (records) => (records.length === 0 ? Promise.resolve() : coalesced(records)),
     async close() {
       if (connected !== undefined) await producer.disconnect();
     },
@@ -258,7 +261,14 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     allowAutoTopicCreation: false,
   });
   let stopping = false;
-  const membership = trackMembership(consumer, options.onRebalance);
+  const logger = consumer.logger();
+  const committer = new OffsetCommitter(options.topic, (error) => logger.warn('offset commit failed; its offsets go with the next commit', { groupId: options.groupId, error: (error as Error).message }));
+  const membership = trackMembership(consumer, () => {
+    committer.forget();
+    options.onRebalance?.();
+  });
+  // Before the group moves partitions, what was decided is committed, so their next owner does not repeat it.
+  consumer.on(consumer.events.REBALANCING, () => void committer.flush());
   // Fetches return every 100 ms and heartbeats go out every session/10 even while a batch waits on Redis: half a
   // session without an answer means the broker is gone, well before kafkajs gives up and crashes the consumer.
   const contact = trackBrokerContact(consumer, Math.max(3000, options.sessionTimeoutMs / 2));
@@ -276,15 +286,21 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
           const last = batch.messages[batch.messages.length - 1]!;
           // Resolving moves the fetch position; without it kafkajs fetches the same batch again.
           resolveOffset(last.offset);
-          // The batch's own commit goes straight to the group: consumer.commitOffsets is silently skipped once a stop
-          // has begun, which would lose the commit of the batch a SIGTERM lets finish (and repeat its decisions).
-          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
+          // Commits go straight to the group through the batch's own commitOffsetsIfNecessary: consumer.commitOffsets
+          // is silently skipped once a stop has begun, which would lose the commit of the batch a SIGTERM lets finish.
+          committer.queue(batch.partition, (BigInt(last.offset) + 1n).toString(), (topic, offsets) =>
+            commitOffsetsIfNecessary({ topics: [{ topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })) }] }),
+          );
+          // A batch finished while stopping is committed before the consumer leaves its group.
+          if (stopping || !isRunning()) await committer.flush();
         },
       });
     },
     async stop() {
       stopping = true;
+      await committer.flush();
       await consumer.disconnect();
+      await committer.flush();
     },
     isConsuming: membership.isMember,
     brokerReachable: contact.reachable,
