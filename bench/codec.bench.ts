@@ -1,7 +1,9 @@
 /**
  * The decode and encode stages, JSON against MessagePack, each beside a baseline in the same run:
  * - decode: `decodeEvent` (parse + validate into a PaymentEvent) against a bare `JSON.parse` of the same bytes;
- * - encode: `decisionRecords` (decision → topic records) against a bare `JSON.stringify` of the same decisions.
+ * - encode: `decisionRecords` (decision → topic records) against a bare `JSON.stringify` of the same decisions;
+ * - Kafka record batches of 1,650 decision records (a batch's decisions share a partition): the one-pass writer
+ *   (src/ingest/kafkajs-record-batch.ts) against kafkajs' own Record and RecordBatch modules, on the same records.
  *
  *   node --import tsx bench/codec.bench.ts [--events 200000] [--json]
  */
@@ -12,6 +14,7 @@ import { decodeEvent, type DecodeLimits } from '../src/ingest/decode.ts';
 import type { OutgoingRecord } from '../src/ingest/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { decisionRecords } from '../src/sinks/index.ts';
+import { originalModule, recordBatch, RECORD_BATCH_MODULE, RECORD_MODULE, type RecordBatchInput, type RecordFields } from '../src/ingest/kafkajs-record-batch.ts';
 import type { Decision } from '../src/rules/decision.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string', default: '200000' }, json: { type: 'boolean', default: false } } });
@@ -65,10 +68,30 @@ for (const format of ['json', 'msgpack'] as const) {
   }), bareStringify);
 }
 
+const BATCH = 1650;
+const kafkaRecords: RecordFields[] = [];
+for (let i = 0; i < decisions.length; i++) decisionRecords(decisions[i]!, events[i]!.account, TOPICS, 'json', kafkaRecords as OutgoingRecord[]);
+const batchesOf = (records: readonly RecordFields[]) => Array.from({ length: Math.ceil(N / BATCH) }, (_, b) => records.slice(b * BATCH, Math.min(N, (b + 1) * BATCH)).map((r, i) => ({ key: r.key, value: r.value, offsetDelta: i, timestampDelta: 0 })));
+const kafkaBatches = batchesOf(kafkaRecords.slice(0, N));
+const kafkajsRecord = originalModule<(fields: RecordFields) => RecordFields>(RECORD_MODULE);
+const kafkajsBatch = originalModule<{ RecordBatch(input: RecordBatchInput): Promise<{ size(): number }> }>(RECORD_BATCH_MODULE).RecordBatch;
+const batchInput = (records: RecordFields[]): RecordBatchInput => ({ compression: 0, firstTimestamp: now, maxTimestamp: now, producerId: 7, producerEpoch: 0, firstSequence: 0, lastOffsetDelta: records.length - 1, records });
+const measureAsync = async (run: () => Promise<number>): Promise<number> => {
+  let best = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    const start = process.hrtime.bigint();
+    await run();
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / N);
+  }
+  return best;
+};
+const kafkajsBatches = await measureAsync(async () => { let n = 0; for (const b of kafkaBatches) n += (await kafkajsBatch(batchInput(b.map((r) => kafkajsRecord({ ...r }))))).size(); return n; });
+add(`Kafka record batches of ${BATCH} (one pass)`, await measureAsync(async () => { let n = 0; for (const b of kafkaBatches) n += (await recordBatch(batchInput(b.map((r) => ({ ...r }))))).offset; return n; }), kafkajsBatches);
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]!.toFixed(2)}, Node ${process.version}`;
 console.log(`decode / encode, ${N.toLocaleString('en')} synthetic events, best of ${ROUNDS} rounds; ${machine}`);
 console.log('| stage | ns/event | baseline ns/event | ratio to baseline |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${r.nsPerEvent} | ${r.baselineNsPerEvent} | ${(r.nsPerEvent / r.baselineNsPerEvent).toFixed(2)} |`);
-console.log('baselines: bare JSON.parse of the same bytes (decode), bare JSON.stringify of the same decisions (encode)');
+console.log("baselines: bare JSON.parse of the same bytes (decode), bare JSON.stringify of the same decisions (encode), kafkajs' own Record + RecordBatch (record batches)");
 if (args.json) console.log(JSON.stringify({ events: N, machine, rows }));

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
+import { installRecordBatchWriter } from './kafkajs-record-batch.ts';
 
 /**
  * kafkajs, loaded with one of its modules replaced. Its producer groups a send's messages per partition by copying
@@ -39,6 +40,7 @@ if (require.cache[GROUPING_MODULE] === undefined) {
   require.cache[GROUPING_MODULE] = module;
 }
 
+installRecordBatchWriter();
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
 /** kafkajs' protocol encoder, as far as the varint writers below use it. */

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import { GROUPING_MODULE, groupMessagesPerPartition, linearGroupingInstalled, originalEncoder } from '../../src/ingest/kafkajs.ts';
 import '../../src/ingest/index.ts';
+import { originalModule, recordBatch, recordBatchWriterInstalled, RECORD_BATCH_MODULE, RECORD_MODULE, type RecordBatchInput, type RecordFields } from '../../src/ingest/kafkajs-record-batch.ts';
+import { crc32c } from '../../src/ingest/crc32c.ts';
 
 type Group = typeof groupMessagesPerPartition;
 
@@ -51,5 +53,52 @@ describe('kafkajs encoder with non-allocating varint writers', () => {
     }
     // many values into one encoder: the buffer grows as before
     assert.deepEqual(bytes((e) => values.forEach((v) => e.writeVarLong(v))), bytes((e) => values.forEach((v) => originalEncoder.writeVarLong.call(e, v))));
+  });
+});
+
+describe('kafkajs record batches written in one pass', () => {
+  const require = createRequire(import.meta.url);
+  const originalCrc = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (buffer: Buffer) => number;
+  const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): unknown };
+  const Record = originalModule<(fields: RecordFields) => unknown>(RECORD_MODULE);
+  const { RecordBatch } = originalModule<{ RecordBatch(input: RecordBatchInput): Promise<{ buffer: Buffer; size(): number }> }>(RECORD_BATCH_MODULE);
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+
+  it('checksums like kafkajs\' CRC-32C, for every length around the eight-byte steps', () => {
+    for (let length = 0; length < 70; length++) {
+      const bytes = Buffer.from(Array.from({ length }, () => Math.floor(next() * 256)));
+      assert.equal(crc32c(bytes), originalCrc(bytes), `${length} bytes`);
+    }
+    const large = Buffer.from(Array.from({ length: 100_003 }, () => Math.floor(next() * 256)));
+    assert.equal(crc32c(large), originalCrc(large));
+    assert.equal(crc32c(large.subarray(5, 9005)), originalCrc(large.subarray(5, 9005)));
+  });
+
+  it('writes the bytes kafkajs\' own Record and RecordBatch write: keys, values and headers as text, bytes or null', async () => {
+    const texts = ['', 'a', 'décision', '€'.repeat(50), 'x'.repeat(300), '{"eventId":"e-1","action":"allow"}'];
+    const pick = <T,>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+    const value = (): string | Buffer | null => {
+      const roll = next();
+      return roll < 0.1 ? null : roll < 0.4 ? Buffer.from(pick(texts)) : pick(texts);
+    };
+    for (const count of [0, 1, 2, 7, 130, 1650]) {
+      const records: RecordFields[] = Array.from({ length: count }, (_, i) => {
+        const record: RecordFields = { offsetDelta: i, timestampDelta: Math.floor(next() * 5000), key: value(), value: value() };
+        const roll = next();
+        if (roll < 0.3) record.headers = { 'content-type': 'application/json', 'vigil-reason': Buffer.from(pick(texts)) };
+        else if (roll < 0.4) record.headers = { many: ['one', Buffer.from('two'), pick(texts)] };
+        return record;
+      });
+      const input: RecordBatchInput = { compression: 0, firstTimestamp: 1_700_000_000_000, maxTimestamp: 1_700_000_004_000, producerId: Long.fromValue(4321), producerEpoch: 3, firstSequence: 77, transactional: false, lastOffsetDelta: count - 1 };
+      const expected = await RecordBatch({ ...input, records: records.map((r) => Record(r) as RecordFields) });
+      const actual = await recordBatch({ ...input, records });
+      assert.deepEqual(actual.buf.subarray(0, actual.offset), expected.buffer, `${count} records`);
+      assert.equal(actual.offset, expected.size());
+    }
+  });
+
+  it('is what kafkajs\' produce request uses once Vigil\'s Kafka seam is imported', () => {
+    assert.equal(recordBatchWriterInstalled(), true);
   });
 });
