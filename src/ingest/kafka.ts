@@ -255,7 +255,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     groupId: options.groupId,
     maxBytes: options.maxBytes,
     maxBytesPerPartition: Math.min(options.maxBytes, 2 * 1024 * 1024),
-    maxWaitTimeInMs: 100,
+    maxWaitTimeInMs: 500,
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
     allowAutoTopicCreation: false,
@@ -269,7 +269,7 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
   });
   // Before the group moves partitions, what was decided is committed, so their next owner does not repeat it.
   consumer.on(consumer.events.REBALANCING, () => void committer.flush());
-  // Fetches return every 100 ms and heartbeats go out every session/10 even while a batch waits on Redis: half a
+  // Fetches return every 500 ms and heartbeats go out every session/10 even while a batch waits on Redis: half a
   // session without an answer means the broker is gone, well before kafkajs gives up and crashes the consumer.
   const contact = trackBrokerContact(consumer, Math.max(3000, options.sessionTimeoutMs / 2));
   return {
