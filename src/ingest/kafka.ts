@@ -299,8 +299,8 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     async stop() {
       stopping = true;
       await committer.flush();
+      // batches that finish during the disconnect flush their own commits (eachBatch above)
       await consumer.disconnect();
-      await committer.flush();
     },
     isConsuming: membership.isMember,
     brokerReachable: contact.reachable,

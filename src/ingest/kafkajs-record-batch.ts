@@ -84,16 +84,17 @@ const BODY_AT = CRC_AT + 4;
 /** int16 attributes, int32 lastOffsetDelta, int64 firstTimestamp, int64 maxTimestamp, int64 producerId, int16 epoch, int32 firstSequence, int32 count */
 const BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
 
-const byteLength = (value: string | Buffer): number => (typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length);
 const sizeOfBytes = (value: string | Buffer | null | undefined): number => {
   if (value === null || value === undefined) return Encoder.sizeOfVarInt(-1);
-  const size = byteLength(Buffer.isBuffer(value) ? value : String(value));
+  const size = Buffer.isBuffer(value) ? value.length : Buffer.byteLength(String(value), 'utf8');
   return Encoder.sizeOfVarInt(size) + size;
 };
 
-function headerPairs(headers: RecordFields['headers']): [string, string | Buffer | null][] {
+const NO_HEADERS: readonly [string, string | Buffer | null][] = [];
+
+function headerPairs(headers: RecordFields['headers']): readonly [string, string | Buffer | null][] {
+  if (headers === undefined) return NO_HEADERS;
   const pairs: [string, string | Buffer | null][] = [];
-  if (headers === undefined) return pairs;
   for (const key of Object.keys(headers)) {
     const value = headers[key]!;
     if (Array.isArray(value)) for (const item of value) pairs.push([key, item]);
@@ -115,7 +116,7 @@ export async function recordBatch(input: RecordBatchInput): Promise<Encoder> {
   const compression = input.compression ?? NO_COMPRESSION;
   if ((compression & COMPRESSION_CODEC_MASK) !== NO_COMPRESSION) return original.RecordBatch({ ...input, records: records.map((r) => original.Record(r) as unknown as RecordFields) });
   const sizes = new Array<number>(records.length);
-  const pairsOf = new Array<[string, string | Buffer | null][]>(records.length);
+  const pairsOf = new Array<readonly [string, string | Buffer | null][]>(records.length);
   let total = BODY_AT + BODY_HEADER;
   for (let i = 0; i < records.length; i++) {
     const pairs = headerPairs(records[i]!.headers);
@@ -163,7 +164,8 @@ export async function recordBatch(input: RecordBatchInput): Promise<Encoder> {
 /** kafkajs' Record, left as the fields the batch above writes (the request builds a fresh object per record already). */
 const recordFields = (fields: RecordFields): RecordFields => fields;
 
-function install(path: string, exports: unknown): void {
+/** Puts `exports` in the module cache as the module at `path`, unless that module was loaded already. */
+export function installModule(path: string, exports: unknown): void {
   if (require.cache[path] !== undefined) return;
   const module = new Module(path);
   module.filename = path;
@@ -173,8 +175,8 @@ function install(path: string, exports: unknown): void {
 }
 
 export function installRecordBatchWriter(): void {
-  install(RECORD_MODULE, recordFields);
-  install(RECORD_BATCH_MODULE, { RecordBatch: recordBatch, MAGIC_BYTE });
+  installModule(RECORD_MODULE, recordFields);
+  installModule(RECORD_BATCH_MODULE, { RecordBatch: recordBatch, MAGIC_BYTE });
 }
 
 export const recordBatchWriterInstalled = (): boolean => require.cache[RECORD_BATCH_MODULE]?.exports?.RecordBatch === recordBatch && require.cache[RECORD_MODULE]?.exports === recordFields;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
-import { installRecordBatchWriter } from './kafkajs-record-batch.ts';
+import { installModule, installRecordBatchWriter } from './kafkajs-record-batch.ts';
 
 /**
  * kafkajs, loaded with one of its modules replaced. Its producer groups a send's messages per partition by copying
@@ -32,13 +32,7 @@ export function groupMessagesPerPartition({ topic, partitionMetadata, messages, 
 }
 
 export const GROUPING_MODULE = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
-if (require.cache[GROUPING_MODULE] === undefined) {
-  const module = new (require('node:module') as { new (id: string): NodeJS.Module })(GROUPING_MODULE);
-  module.filename = GROUPING_MODULE;
-  module.loaded = true;
-  module.exports = groupMessagesPerPartition;
-  require.cache[GROUPING_MODULE] = module;
-}
+installModule(GROUPING_MODULE, groupMessagesPerPartition);
 
 installRecordBatchWriter();
 const kafkajs = require('kafkajs') as typeof KafkaJS;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { createRequire } from 'node:module';
 import { GROUPING_MODULE, groupMessagesPerPartition, linearGroupingInstalled, originalEncoder } from '../../src/ingest/kafkajs.ts';
@@ -11,9 +10,7 @@ type Group = typeof groupMessagesPerPartition;
 
 /** kafkajs' own implementation, evaluated from its file (the module cache holds the replacement). */
 function originalGrouping(): Group {
-  const module = { exports: undefined as unknown };
-  new Function('module', readFileSync(GROUPING_MODULE, 'utf8'))(module);
-  return module.exports as Group;
+  return originalModule<Group>(GROUPING_MODULE);
 }
 
 describe('kafkajs with a linear per-partition grouping', () => {
