@@ -43,6 +43,11 @@ export interface OutgoingRecord {
 }
 
 export interface RecordProducer {
+  /**
+   * Connects now (otherwise the first send does): a processor connects before it consumes, so that its first
+   * decisions do not wait for the connection and its producer id while the first batches are being scored.
+   */
+  connect(): Promise<void>;
   /** Resolves once every record is acknowledged by all in-sync replicas (acks=all). */
   send(records: readonly OutgoingRecord[]): Promise<void>;
   close(): Promise<void>;
@@ -206,6 +211,10 @@ export function createRecordProducer(kafka: Kafka): RecordProducer {
   };
   const coalesced = coalescingSends(sendNow);
   return {
+    async connect() {
+      connected ??= producer.connect();
+      await connected;
+    },
     send: (records) => (records.length === 0 ? Promise.resolve() : coalesced(records)),
     async close() {
       if (connected !== undefined) await producer.disconnect();

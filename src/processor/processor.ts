@@ -80,6 +80,7 @@ export function createProcessor(options: ProcessorOptions): Processor {
       if (created.length > 0) log.info('created topics', { topics: created });
       await configured.start();
       producer = createRecordProducer(kafka);
+      await producer.connect();
       consumer = createBatchConsumer(kafka, {
         groupId: config.groupId,
         topic: config.topicPayments,

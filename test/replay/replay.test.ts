@@ -64,7 +64,7 @@ function fakes() {
   const sleeps: number[] = [];
   return {
     sent, sleeps,
-    producer: { send: async (r: readonly OutgoingRecord[]) => { sent.push([...r]); }, close: async () => {} },
+    producer: { connect: async () => {}, send: async (r: readonly OutgoingRecord[]) => { sent.push([...r]); }, close: async () => {} },
     now: () => clock,
     sleep: async (ms: number) => { sleeps.push(ms); clock += ms; },
   };
