@@ -3,6 +3,7 @@ import type { AbstractGraph } from 'graphology-types';
 import type { EdgeAttributes, EdgeKind, EntityType, LabelInfo, LabelledPayment, NodeAttributes } from './entity.ts';
 import { entityTypeOf } from './entity.ts';
 import type { LinkRecord } from './link-codec.ts';
+import { useDictionaryAdjacency, type GraphInternals } from './dictionary-adjacency.ts';
 
 export type DegreeLimits = Readonly<Record<EntityType, number>>;
 
@@ -95,6 +96,7 @@ export class EntityGraph {
     this.bucketMs = Math.max(1, Math.floor(options.horizonMs / BUCKETS_PER_HORIZON));
     this.limits = { ...DEFAULT_DEGREE_LIMITS, ...options.degreeLimits };
     this.graph = new Graph({ type: 'mixed', multi: false, allowSelfLoops: false });
+    useDictionaryAdjacency(this.graph as unknown as GraphInternals);
   }
 
   /** Records the links of one payment (local or replicated); then prunes what fell out of the horizon. */
@@ -215,8 +217,9 @@ export class EntityGraph {
 
   private touch(kind: EdgeKind, a: string, b: string, ts: number, amount: number, directed: boolean): void {
     const g = this.graph;
-    const known = g.hasNode(a) && g.hasNode(b);
-    const existing = !known ? undefined : directed ? g.directedEdge(a, b) : g.undirectedEdge(a, b);
+    const hadA = g.hasNode(a);
+    const hadB = g.hasNode(b);
+    const existing = !(hadA && hadB) ? undefined : directed ? g.directedEdge(a, b) : g.undirectedEdge(a, b);
     if (existing !== undefined) {
       const e = g.getEdgeAttributes(existing);
       e.count++;
@@ -228,17 +231,18 @@ export class EntityGraph {
       }
       return;
     }
-    if (!this.hasRoom(a) || !this.hasRoom(b)) {
+    if ((hadA && g.degree(a) >= this.limitOf(a)) || (hadB && g.degree(b) >= this.limitOf(b))) {
       this.refused++;
       return;
     }
-    if (!g.hasNode(a)) g.addNode(a, {});
-    if (!g.hasNode(b)) g.addNode(b, {});
+    if (!hadA) g.addNode(a, {});
+    if (!hadB) g.addNode(b, {});
     const attrs: EdgeAttributes = { kind, first: ts, last: ts, count: 1, amount, bucket: Number.NaN };
     const key = directed ? g.addDirectedEdge(a, b, attrs) : g.addUndirectedEdge(a, b, attrs);
     this.file(key, attrs);
-    if (isFlagging(g.getNodeAttributes(a).label)) this.indexFlagged(b, a);
-    if (isFlagging(g.getNodeAttributes(b).label)) this.indexFlagged(a, b);
+    // a node added just now has no label yet
+    if (hadA && isFlagging(g.getNodeAttributes(a).label)) this.indexFlagged(b, a);
+    if (hadB && isFlagging(g.getNodeAttributes(b).label)) this.indexFlagged(a, b);
   }
 
   private indexFlagged(node: string, flaggedNeighbour: string): void {
@@ -255,11 +259,6 @@ export class EntityGraph {
     if (set === undefined) return;
     set.delete(flaggedNeighbour);
     if (set.size === 0) this.flaggedAround.delete(node);
-  }
-
-  private hasRoom(node: string): boolean {
-    const g = this.graph;
-    return !g.hasNode(node) || g.degree(node) < this.limitOf(node);
   }
 
   /** Files the edge under the bucket of its last-seen time (moving it out of its previous bucket). */

@@ -56,16 +56,15 @@ export interface EdgeAttributes {
   bucket: number;
 }
 
-const TYPE_SET: ReadonlySet<string> = new Set(ENTITY_TYPES);
+const COLON = 0x3a;
 export const EDGE_KIND_SET: ReadonlySet<string> = new Set(EDGE_KINDS);
 export const LABEL_SET: ReadonlySet<string> = new Set(LABELS);
 
 /** The type of a node key (`account:x` → `account`), or undefined when the key is not a typed entity key. */
 export function entityTypeOf(key: string): EntityType | undefined {
-  const colon = key.indexOf(':');
-  if (colon <= 0 || colon === key.length - 1) return undefined;
-  const type = key.slice(0, colon);
-  return TYPE_SET.has(type) ? (type as EntityType) : undefined;
+  // a type's name followed by ':' and a non-empty id; no slice of the key (this runs for every edge added)
+  for (const type of ENTITY_TYPES) if (key.length > type.length + 1 && key.charCodeAt(type.length) === COLON && key.startsWith(type)) return type;
+  return undefined;
 }
 
 export function isAccountKey(key: string): boolean {

@@ -140,23 +140,26 @@ export class GraphChecks {
     parent.set(ev.payer, '');
     queue.push(ev.payer);
     depth.push(0);
+    // one visitor for the whole search (not one per node visited): it reads the node being expanded from here
+    let node = '';
+    let d = 0;
+    const enqueue: LinkVisitor = (kind, other, last, step) => {
+      if (parent.size >= p.maxVisited) return true;
+      if (last < from || parent.has(other) || !p.via.includes(kind)) return;
+      parent.set(other, node);
+      stepOf.set(other, step);
+      queue.push(other);
+      depth.push(d + 1);
+    };
     for (let qi = 0; qi < queue.length; qi++) {
-      const node = queue[qi]!;
-      const d = depth[qi]!;
+      node = queue[qi]!;
+      d = depth[qi]!;
       if (this.hasLabel(node, p.labels)) {
         const { nodes, steps } = this.pathTo(node);
         const label = this.graph.labelOf(node)!;
         return { payer: ev.payer, path: formatPath(nodes, steps) + formatLabel(label), hops: d, entity: node, label: label.label };
       }
       if (d >= p.maxHops || (qi > 0 && this.graph.isSaturated(node))) continue;
-      const enqueue: LinkVisitor = (kind, other, last, step) => {
-        if (parent.size >= p.maxVisited) return true;
-        if (last < from || parent.has(other) || !p.via.includes(kind)) return;
-        parent.set(other, node);
-        stepOf.set(other, step);
-        queue.push(other);
-        depth.push(d + 1);
-      };
       if (d < p.maxHops - 1) {
         this.forEachLink(node, ev, enqueue);
         continue;
