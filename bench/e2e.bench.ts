@@ -2,7 +2,12 @@
 // against a pass-through consumer→producer with the same Kafka client and settings but no scoring
 // (the ceiling), on the same broker, the same pre-produced topic and the same machine, in one run.
 //
-//   npm run bench:e2e -- [--events 50000] [--partitions 12] [--json]
+//   npm run bench:e2e -- [--events 50000] [--warmup 0] [--partitions 12] [--json]
+//
+// Without --warmup: both drain a backlog of `events` from the start, on empty state (every entity new).
+// --warmup W: W events go first (earlier in event time) and W more after, and only the middle `events` are timed:
+// from the W-th decided to the (W + events)-th, so the timed events meet a graph and velocity state already built,
+// and the pipeline is as full at the window's end as at its start (no drain at the end).
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -16,8 +21,11 @@ import { createProcessor } from '../src/processor/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { stackUp } from '../src/stack/index.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '50000' }, partitions: { type: 'string', default: '12' }, json: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '50000' }, warmup: { type: 'string', default: '0' }, partitions: { type: 'string', default: '12' }, json: { type: 'boolean', default: false } } });
 const N = Number(args.events);
+const W = Number(args.warmup);
+const TAIL = W;
+const TOTAL = W + N + TAIL;
 const PARTITIONS = Number(args.partitions);
 const log = createLogger('error');
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -42,14 +50,14 @@ const config = loadConfig(env);
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
 await ensureTopics(kafka, ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'lists', 'passthrough'].map((t) => ({ topic: `${base}.${t}`, partitions: PARTITIONS })));
 
-say(`producing ${N} synthetic payments to ${config.topicPayments}…`);
+say(`producing ${TOTAL} synthetic payments to ${config.topicPayments}…`);
 const producer = createRecordProducer(kafka);
 const stream = new SyntheticStream({ seed: 7, customers: 20_000, terminals: 5000, fraudRate: 0.004 });
 const t0 = Date.now() - 3_600_000;
-for (let i = 0; i < N; i += 5000) {
+for (let i = 0; i < TOTAL; i += 5000) {
   const records = [];
-  for (let j = i; j < Math.min(N, i + 5000); j++) {
-    const { event } = stream.next(t0 + Math.floor((j * 3_600_000) / N));
+  for (let j = i; j < Math.min(TOTAL, i + 5000); j++) {
+    const { event } = stream.next(t0 + Math.floor((j * 3_600_000) / TOTAL));
     records.push({ topic: config.topicPayments, key: event.account, value: JSON.stringify(event) });
   }
   await producer.send(records);
@@ -78,23 +86,54 @@ function measure(): () => { seconds: number; cpuMs: number; gcMs: number } {
   };
 }
 
+/**
+ * Counts events through a run and times the window from the W-th to the (W + N)-th (from the start to the N-th
+ * without warm-up); events() is how many were counted inside it (batches straddle its ends).
+ */
+function timedWindow(onStart: () => void = () => {}) {
+  let done = 0;
+  let doneAtStart = 0;
+  let doneAtEnd = 0;
+  let stop: (() => { seconds: number; cpuMs: number; gcMs: number }) | undefined;
+  let ended = false;
+  return {
+    timing: () => stop !== undefined && !ended,
+    startIfDue(): void {
+      if (stop !== undefined || done < W) return;
+      doneAtStart = done;
+      stop = measure();
+      onStart();
+    },
+    /** Adds counted events; returns the window's measurement when this call ends it. */
+    add(n: number): { seconds: number; cpuMs: number; gcMs: number } | undefined {
+      done += n;
+      if (ended || stop === undefined || done < W + N) return undefined;
+      ended = true;
+      doneAtEnd = done;
+      return stop();
+    },
+    events: () => doneAtEnd - doneAtStart,
+  };
+}
+
 async function passThrough(): Promise<Run> {
   const consumer = createBatchConsumer(kafka, { groupId: `${base}-ceiling`, topic: config.topicPayments, fromBeginning: true, maxBytes: config.fetchMaxBytes, partitionsConsumedConcurrently: config.partitionsConsumedConcurrently, sessionTimeoutMs: config.sessionTimeoutMs });
   const out = createRecordProducer(kafka);
-  let done = 0;
-  let stop: (() => { seconds: number; cpuMs: number; gcMs: number }) | undefined;
+  const span = timedWindow();
   const finished = new Promise<{ seconds: number; cpuMs: number; gcMs: number }>((resolve) => {
     void consumer.start(async (batch) => {
-      stop ??= measure();
+      // the ceiling's clock starts with its first batch (W = 0) or once W are through
+      span.startIfDue();
       await out.send(batch.messages.map((m) => ({ topic: `${base}.passthrough`, key: m.key, value: m.value ?? Buffer.alloc(0) })));
-      done += batch.messages.length;
-      if (done >= N) resolve(stop());
+      const ended = span.add(batch.messages.length);
+      if (ended !== undefined) resolve(ended);
     });
   });
   const result = await finished;
   await consumer.stop();
   await out.close();
-  return { seconds: result.seconds, eventsPerSec: Math.round(N / result.seconds), cpuMsPerEvent: result.cpuMs / N, gcMsPerEvent: result.gcMs / N };
+  const timedEvents = span.events();
+  return { seconds: result.seconds, eventsPerSec: Math.round(timedEvents / result.seconds), cpuMsPerEvent: result.cpuMs / timedEvents, gcMsPerEvent: result.gcMs / timedEvents };
 }
 
 async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; redisCommandsPerEvent: number; outcomes: Record<string, number> }> {
@@ -102,32 +141,38 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]);
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   const outcomes: Record<string, number> = { allow: 0, review: 0, block: 0 };
-  let done = 0;
-  let stop: (() => { seconds: number; cpuMs: number; gcMs: number }) | undefined;
   let commandsAtStart = 0;
-  let resolveDone!: (r: { seconds: number; cpuMs: number; gcMs: number }) => void;
-  const finished = new Promise<{ seconds: number; cpuMs: number; gcMs: number }>((r) => (resolveDone = r));
+  const span = timedWindow(() => void commands().then((n) => (commandsAtStart = n)));
+  let resolveDone!: (r: { seconds: number; cpuMs: number; gcMs: number; commandsAtEnd: number }) => void;
+  const finished = new Promise<{ seconds: number; cpuMs: number; gcMs: number; commandsAtEnd: number }>((r) => (resolveDone = r));
   const metrics = createMetrics({ defaultMetrics: false });
   const processor = createProcessor({
     config,
     log,
     metrics,
     onDecided(decisions) {
-      for (const d of decisions) {
-        latency.recordValue(Math.max(1, Math.round(d.latencyMs * 1000)));
-        outcomes[d.decision] = (outcomes[d.decision] ?? 0) + 1;
+      if (span.timing()) {
+        for (const d of decisions) {
+          latency.recordValue(Math.max(1, Math.round(d.latencyMs * 1000)));
+          outcomes[d.decision] = (outcomes[d.decision] ?? 0) + 1;
+        }
       }
-      done += decisions.length;
       if (process.env.BENCH_BATCHES) process.stderr.write(`${decisions.length} `);
-      if (done >= N && stop) resolveDone(stop());
+      const ended = span.add(decisions.length);
+      span.startIfDue();
+      // Redis's count read as the window ends: with warm-up the processor goes on with the tail
+      if (ended !== undefined) void commands().then((n) => resolveDone({ ...ended, commandsAtEnd: n }));
     },
   });
-  commandsAtStart = await commands();
-  stop = measure();
+  // without warm-up the pipeline's clock starts before the processor (its start and group join are timed)
+  if (W === 0) {
+    commandsAtStart = await commands();
+    span.startIfDue();
+  }
   await processor.start();
   const result = await finished;
-  const redisCommands = (await commands()) - commandsAtStart;
-  if (process.env.BENCH_STAGES) process.stderr.write(`${JSON.stringify((await metrics.stageSeconds.get()).values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => [v.labels.stage, Math.round((v.value * 1e6) / N)]))}\n`);
+  const redisCommands = result.commandsAtEnd - commandsAtStart;
+  if (process.env.BENCH_STAGES) process.stderr.write(`${JSON.stringify((await metrics.stageSeconds.get()).values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => [v.labels.stage, Math.round((v.value * 1e6) / TOTAL)]))}\n`);
   await processor.stop();
   // the velocity state this run wrote (one hash per entity) would otherwise stay until its idle TTL
   let cursor = '0';
@@ -139,12 +184,12 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   await redis.quit();
   return {
     seconds: result.seconds,
-    eventsPerSec: Math.round(N / result.seconds),
-    cpuMsPerEvent: result.cpuMs / N,
-    gcMsPerEvent: result.gcMs / N,
+    eventsPerSec: Math.round(span.events() / result.seconds),
+    cpuMsPerEvent: result.cpuMs / span.events(),
+    gcMsPerEvent: result.gcMs / span.events(),
     p50Ms: latency.getValueAtPercentile(50) / 1000,
     p99Ms: latency.getValueAtPercentile(99) / 1000,
-    redisCommandsPerEvent: Math.round((redisCommands / N) * 10) / 10,
+    redisCommandsPerEvent: Math.round((redisCommands / span.events()) * 10) / 10,
     outcomes,
   };
 }
@@ -163,6 +208,7 @@ const result = {
   bench: 'e2e',
   machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; Kafka 4.4.0, redis-server and this process on the same machine`,
   events: N,
+  warmupEvents: W,
   partitions: PARTITIONS,
   eventsPerSec: full.eventsPerSec,
   ceilingEventsPerSec: ceiling.eventsPerSec,
