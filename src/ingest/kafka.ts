@@ -167,6 +167,15 @@ export function createRecordProducer(kafka: Kafka): RecordProducer {
     });
   let producer = newProducer();
   let connected: Promise<void> | undefined;
+  // a failed connect is forgotten, so that the next send (or the processor's next start) tries again
+  const connect = (): Promise<void> => {
+    if (connected !== undefined) return connected;
+    const attempt: Promise<void> = producer.connect().catch((error: unknown) => {
+      if (connected === attempt) connected = undefined;
+      throw error;
+    });
+    return (connected = attempt);
+  };
   const sendChunk = async (records: readonly OutgoingRecord[], from: number, to: number) => {
     const byTopic = new Map<string, { key: string | Buffer | null; value: string | Buffer; headers?: Record<string, string | Buffer> }[]>();
     for (let i = from; i < to; i++) {
@@ -185,16 +194,15 @@ export function createRecordProducer(kafka: Kafka): RecordProducer {
       // that failed on the same producer share its replacement.
       if (producer === used) {
         producer = newProducer();
-        connected = producer.connect();
+        connected = undefined;
         used.disconnect().catch(() => undefined);
       }
-      await connected;
+      await connect();
       await producer.sendBatch(request);
     }
   };
   const sendNow = async (records: readonly OutgoingRecord[]): Promise<void> => {
-    connected ??= producer.connect();
-    await connected;
+    await connect();
     // Brokers refuse a partition's record batch over max.message.bytes (1 MiB by default): requests stay under it.
     let start = 0;
     let bytes = 0;
@@ -211,10 +219,7 @@ export function createRecordProducer(kafka: Kafka): RecordProducer {
   };
   const coalesced = coalescingSends(sendNow);
   return {
-    async connect() {
-      connected ??= producer.connect();
-      await connected;
-    },
+    connect,
     send: (records) => (records.length === 0 ? Promise.resolve() : coalesced(records)),
     async close() {
       if (connected !== undefined) await producer.disconnect();

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { createKafka, createRecordProducer, ensureTopics } from '../../src/ingest/index.ts';
 import { createLogger } from '../../src/log.ts';
@@ -23,4 +24,34 @@ test('the record producer writes each record exactly once to just-created topics
   }
   const counts = await Promise.all(topics.map((topic) => messageCount(reader, topic)));
   assert.deepEqual(counts, [40, 40, 40, 40]);
+});
+
+// The processor connects its producer at start. A connect that failed (no broker yet) must not stay the producer's
+// answer: the next connect or send tries again.
+test('a record producer whose first connect failed connects on the next try, once the broker answers', async (t) => {
+  const [host, port] = KAFKA_BROKERS[0]!.split(':') as [string, string];
+  // a port that refuses connections first, then forwards to the real broker (whose metadata names its own address)
+  const gate = createServer((client) => {
+    const upstream = connect(Number(port), host);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const gatePort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const kafka = createKafka({ brokers: [`127.0.0.1:${gatePort}`], clientId: uniqueName('producer-reconnect'), logger: createLogger('silent') });
+  const producer = createRecordProducer(kafka);
+  t.after(() => producer.close());
+  t.after(() => new Promise<void>((resolve) => gate.close(() => resolve())));
+  await assert.rejects(producer.connect());
+  await new Promise<void>((resolve) => gate.listen(gatePort, '127.0.0.1', resolve));
+  await producer.connect();
+  const reader = testKafka();
+  const topic = uniqueName('after-reconnect');
+  t.after(() => deleteTopics(reader, [topic]));
+  await ensureTopics(kafka, [{ topic, partitions: 1 }]);
+  await producer.send([{ topic, key: 'k', value: 'v' }]);
+  assert.equal(await messageCount(reader, topic), 1);
 });
