@@ -3,6 +3,7 @@
 // (the ceiling), on the same broker, the same pre-produced topic and the same machine, in one run.
 //
 //   npm run bench:e2e -- [--events 50000] [--warmup 0] [--partitions 12] [--json]
+//   (the npm script gives node the processor's young-generation flags, as bin/vigil.js does)
 //
 // Without --warmup: both drain a backlog of `events` from the start, on empty state (every entity new).
 // --warmup W: W events go first (earlier in event time) and W more after, and only the middle `events` are timed:

@@ -47,6 +47,7 @@ export async function startVigil(env: Record<string, string>, adminPort: number)
   const nodeArgs = (process.env.VIGIL_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   // as bin/vigil.js's own shebang does when run as a command
   if (!nodeArgs.some((arg) => arg.startsWith('--max-semi-space-size'))) nodeArgs.push('--max-semi-space-size=64');
+  if (!nodeArgs.some((arg) => arg.startsWith('--min-semi-space-size'))) nodeArgs.push('--min-semi-space-size=64');
   const child = spawn(process.execPath, [...nodeArgs, bin, 'run'], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
