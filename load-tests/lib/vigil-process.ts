@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const bin = process.env.VIGIL_PROF_BIN ?? join(import.meta.dirname, '..', '..', 'bin', 'vigil.js');
+const vigilBin = join(import.meta.dirname, '..', '..', 'bin', 'vigil.js');
+const bin = process.env.VIGIL_PROF_BIN ?? vigilBin;
+/** The node flags of bin/vigil.js's shebang, which `npx vigil` runs with (the young generation's size). */
+const SHEBANG_FLAGS = readFileSync(vigilBin, 'utf8').split('\n', 1)[0]!.split(' ').filter((arg) => arg.startsWith('--'));
 const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface VigilProcess {
@@ -45,9 +48,8 @@ export function freePort(): Promise<number> {
 export async function startVigil(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
   // NODE_OPTIONS refuses --cpu-prof and --trace-gc: flags for the processor's node are given here (docs/performance.md)
   const nodeArgs = (process.env.VIGIL_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  // as bin/vigil.js's own shebang does when run as a command
-  if (!nodeArgs.some((arg) => arg.startsWith('--max-semi-space-size'))) nodeArgs.push('--max-semi-space-size=64');
-  if (!nodeArgs.some((arg) => arg.startsWith('--min-semi-space-size'))) nodeArgs.push('--min-semi-space-size=64');
+  // as bin/vigil.js's own shebang does when run as a command, unless given here
+  for (const flag of SHEBANG_FLAGS) if (!nodeArgs.some((arg) => arg.split('=')[0] === flag.split('=')[0])) nodeArgs.push(flag);
   const child = spawn(process.execPath, [...nodeArgs, bin, 'run'], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;

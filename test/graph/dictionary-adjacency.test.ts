@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { EntityGraph } from '../../src/graph/entity-graph.ts';
 import GraphClass from 'graphology';
 import type { GraphInternals } from '../../src/graph/dictionary-adjacency.ts';
-import { entityTypeOf } from '../../src/graph/entity.ts';
 import { DAY, pay } from './helpers.ts';
 
 type Internals = GraphInternals & { _nodes: Map<string, { undirected: object; in: object }> };
@@ -48,16 +47,4 @@ test('graphology reads, iterates and deletes through dictionary adjacency as thr
   assert.deepEqual(gr.neighbors('device:D'), ['account:E']);
   gr.dropNode('account:E');
   assert.equal(gr.degree('device:D'), 0);
-});
-
-test('entity types are read from the key prefix exactly as before: a known type, a colon, a non-empty id', () => {
-  assert.equal(entityTypeOf('account:a:b'), 'account');
-  assert.equal(entityTypeOf('card:1'), 'card');
-  assert.equal(entityTypeOf('terminal:T'), 'terminal');
-  assert.equal(entityTypeOf('merchant:'), undefined);
-  assert.equal(entityTypeOf('cards:1'), undefined);
-  assert.equal(entityTypeOf('car:1'), undefined);
-  assert.equal(entityTypeOf('ip'), undefined);
-  assert.equal(entityTypeOf(':x'), undefined);
-  assert.equal(entityTypeOf('beneficiary:x'), undefined);
 });

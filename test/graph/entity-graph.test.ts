@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EntityGraph } from '../../src/graph/entity-graph.ts';
+import { entityTypeOf } from '../../src/graph/entity.ts';
 import { DAY, T0, pay } from './helpers.ts';
 
 test('a payment adds typed nodes and payer–card, payer–device, payer–ip, card–terminal, payer→beneficiary edges', () => {
@@ -99,4 +100,16 @@ test('property: after any sequence of links, exactly the edges seen within the h
     }
     assert.ok(g.graph.size <= model.size);
   }
+});
+
+test('entity types are read from the key prefix exactly as before: a known type, a colon, a non-empty id', () => {
+  assert.equal(entityTypeOf('account:a:b'), 'account');
+  assert.equal(entityTypeOf('card:1'), 'card');
+  assert.equal(entityTypeOf('terminal:T'), 'terminal');
+  assert.equal(entityTypeOf('merchant:'), undefined);
+  assert.equal(entityTypeOf('cards:1'), undefined);
+  assert.equal(entityTypeOf('car:1'), undefined);
+  assert.equal(entityTypeOf('ip'), undefined);
+  assert.equal(entityTypeOf(':x'), undefined);
+  assert.equal(entityTypeOf('beneficiary:x'), undefined);
 });
