@@ -1,6 +1,8 @@
 // Open-loop load test: payments at a constant arrival rate (each stamped with its scheduled time, so a
 // slow system cannot hide latency by slowing the sender — no coordinated omission), event-time-to-decision
-// latency in an HdrHistogram, throughput, lag, RSS and CPU of the `vigil run` process.
+// latency in an HdrHistogram, throughput, lag, RSS and CPU of the `vigil run` process. Each step runs first with
+// the baseline, a pass-through process in place of `vigil run` (lib/pass-through-process.ts: the same Kafka client,
+// settings and topics, no scoring), at the same rate on the same machine: what Kafka and kafkajs cost on their own.
 //
 //   node --import tsx load-tests/open-loop.ts --rate 10000 --duration 60
 //   node --import tsx load-tests/open-loop.ts --steps 5000,10000,15000,20000 --duration 30 --budget-p99-ms 15
@@ -13,9 +15,10 @@ import * as hdr from 'hdr-histogram-js';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { stackUp } from '../src/stack/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
-import { freePort, startVigil } from './lib/vigil-process.ts';
+import { freePort, startPassThrough, startVigil } from './lib/vigil-process.ts';
 import { htmlReport, type Chart } from './lib/chart.ts';
 import { OPEN_LOOP_POPULATION } from './lib/population.ts';
+import { scrapeProcessor, summariseWindow, type Scrape, type SeriesSummary } from './lib/processor-metrics.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,7 +33,8 @@ const { values } = parseArgs({
   },
 });
 
-interface StepResult {
+/** What a step measures of one process: `vigil run`, or the pass-through baseline. */
+interface Measured {
   targetRate: number;
   durationS: number;
   produced: number;
@@ -45,13 +49,24 @@ interface StepResult {
   rssEndMb: number;
   rssMaxMb: number;
   cpuCoresUsed: number;
+  /** The processor's own histograms over the measured window: per-batch stage times, Redis round trips (seconds), batch sizes. */
+  processor?: Record<string, SeriesSummary>;
   perSecond: { t: number; decided: number; p99Ms: number; lag: number; rssMb: number }[];
 }
+
+interface StepResult extends Measured {
+  baseline: Omit<Measured, 'processor'>;
+  /** Vigil's latency over the baseline's at the same rate. */
+  p50ToBaseline: number;
+  p99ToBaseline: number;
+}
+
+type Target = 'vigil' | 'pass-through';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function runStep(rate: number, durationS: number, warmupS: number, partitions: number): Promise<StepResult> {
+async function measure(target: Target, rate: number, durationS: number, warmupS: number, partitions: number): Promise<Measured> {
   const base = `load-${Date.now().toString(36)}`;
   const topics = { payments: `${base}.payments`, decisions: `${base}.decisions` };
   const kafka = new Kafka({ clientId: base, brokers: BROKERS, logLevel: logLevel.NOTHING });
@@ -59,7 +74,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
   await admin.connect();
   const names = ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels'].map((t) => `${base}.${t}`);
   await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-  const vigil = await startVigil(
+  const vigil = await (target === 'vigil' ? startVigil : startPassThrough)(
     {
       KAFKA_BROKERS: BROKERS.join(','),
       VIGIL_GROUP_ID: `${base}-group`,
@@ -115,6 +130,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
   const cpuStart = vigil.cpuSeconds();
   let maxLag = 0;
   let nextSample = start + 1000;
+  let scrapeAtMeasureStart: Promise<Scrape> | undefined;
   while (Date.now() < start) await sleep(1);
   const total = rate * durationS;
   while (produced < total) {
@@ -138,6 +154,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
         },
       );
     }
+    if (target === 'vigil' && scrapeAtMeasureStart === undefined && now >= measureFrom) scrapeAtMeasureStart = scrapeProcessor(vigil.adminPort);
     if (now >= nextSample) {
       nextSample += 1000;
       const rss = vigil.rssBytes();
@@ -154,6 +171,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
   const elapsedCpu = vigil.cpuSeconds() - cpuStart;
   const wall = (Date.now() - start) / 1000;
   const rssEnd = vigil.rssBytes();
+  const processor = target === 'vigil' ? summariseWindow(await (scrapeAtMeasureStart ?? scrapeProcessor(vigil.adminPort)), await scrapeProcessor(vigil.adminPort)) : undefined;
   await producer.disconnect();
   await reader.disconnect();
   await vigil.stop();
@@ -175,6 +193,7 @@ async function runStep(rate: number, durationS: number, warmupS: number, partiti
     rssEndMb: Math.round(rssEnd / 2 ** 20),
     rssMaxMb: Math.round(rssMax / 2 ** 20),
     cpuCoresUsed: Math.round((elapsedCpu / wall) * 100) / 100,
+    ...(processor === undefined ? {} : { processor }),
     perSecond,
   };
 }
@@ -185,25 +204,41 @@ const warmupS = Number(values.warmup);
 const budget = Number(values['budget-p99-ms']);
 const rates = (values.steps ?? values.rate!).split(',').map(Number);
 const results: StepResult[] = [];
+const describe = (m: Measured) =>
+  `sustained ${m.sustainedEventsPerSec}/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, p99.9 ${m.p999Ms} ms, max ${m.maxMs} ms, max lag ${m.maxLag}, RSS ${m.rssStartMb}→${m.rssEndMb} MB (max ${m.rssMaxMb}), CPU ${m.cpuCoresUsed} cores`;
+const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 0.001)) * 100) / 100;
 for (const rate of rates) {
-  log(`step: ${rate} events/s for ${durationS}s…`);
-  const result = await runStep(rate, durationS, warmupS, Number(values.partitions));
-  results.push(result);
-  log(`  sustained ${result.sustainedEventsPerSec}/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, p99.9 ${result.p999Ms} ms, max ${result.maxMs} ms, max lag ${result.maxLag}, RSS ${result.rssStartMb}→${result.rssEndMb} MB (max ${result.rssMaxMb}), CPU ${result.cpuCoresUsed} cores`);
+  log(`step: ${rate} events/s for ${durationS}s, baseline (pass-through) first…`);
+  const { processor: _none, ...baseline } = await measure('pass-through', rate, durationS, warmupS, Number(values.partitions));
+  log(`  pass-through: ${describe(baseline)}`);
+  const vigil = await measure('vigil', rate, durationS, warmupS, Number(values.partitions));
+  log(`  vigil run:    ${describe(vigil)}`);
+  const stages = Object.entries(vigil.processor ?? {}).filter(([key]) => key.startsWith('vigil_stage_duration_seconds'));
+  log(`  per batch (mean ms): ${stages.map(([key, v]) => `${/stage="(\w+)"/.exec(key)?.[1]} ${(v.mean * 1000).toFixed(2)}`).join(', ')}`);
+  results.push({ ...vigil, baseline, p50ToBaseline: ratio(vigil.p50Ms, baseline.p50Ms), p99ToBaseline: ratio(vigil.p99Ms, baseline.p99Ms) });
 }
 const withinBudget = results.filter((r) => r.p99Ms <= budget && r.decided === r.produced);
 const summary = {
   machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Kafka, Redis and the load generator on the same machine`,
   budgetP99Ms: budget,
   highestRateWithinBudget: withinBudget.length > 0 ? Math.max(...withinBudget.map((r) => r.targetRate)) : null,
-  steps: results.map(({ perSecond: _p, ...r }) => r),
+  steps: results.map(({ perSecond: _p, baseline: { perSecond: _b, ...baseline }, ...r }) => ({ ...r, baseline })),
 };
 mkdirSync(values.out!, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-writeFileSync(join(values.out!, `open-loop-${stamp}.json`), `${JSON.stringify({ ...summary, perSecond: results.map((r) => r.perSecond) }, null, 2)}\n`);
+writeFileSync(join(values.out!, `open-loop-${stamp}.json`), `${JSON.stringify({ ...summary, perSecond: results.map((r) => r.perSecond), baselinePerSecond: results.map((r) => r.baseline.perSecond) }, null, 2)}\n`);
 const colors = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
 const charts: Chart[] = [
-  { title: 'p99 event-to-decision latency per second (ms, log scale)', xLabel: 'seconds', yLabel: 'ms', logY: true, series: results.map((r, i) => ({ name: `${r.targetRate}/s`, color: colors[i % colors.length]!, points: r.perSecond.map((p) => [p.t, p.p99Ms] as [number, number]) })) },
+  {
+    title: 'p99 event-to-decision latency per second (ms, log scale); grey: the pass-through baseline at the same rate',
+    xLabel: 'seconds',
+    yLabel: 'ms',
+    logY: true,
+    series: results.flatMap((r, i) => [
+      { name: `${r.targetRate}/s`, color: colors[i % colors.length]!, points: r.perSecond.map((p) => [p.t, p.p99Ms] as [number, number]) },
+      { name: `${r.targetRate}/s pass-through`, color: '#999999', points: r.baseline.perSecond.map((p) => [p.t, p.p99Ms] as [number, number]) },
+    ]),
+  },
   { title: 'Lag (produced − decided)', xLabel: 'seconds', yLabel: 'events', series: results.map((r, i) => ({ name: `${r.targetRate}/s`, color: colors[i % colors.length]!, points: r.perSecond.map((p) => [p.t, p.lag] as [number, number]) })) },
   { title: 'RSS of vigil run (MB)', xLabel: 'seconds', yLabel: 'MB', series: results.map((r, i) => ({ name: `${r.targetRate}/s`, color: colors[i % colors.length]!, points: r.perSecond.map((p) => [p.t, p.rssMb] as [number, number]) })) },
 ];

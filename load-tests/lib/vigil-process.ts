@@ -45,23 +45,35 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts `vigil run` as its own process (as in production) and waits until /readyz answers 200. */
-export async function startVigil(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
+export function startVigil(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
   // NODE_OPTIONS refuses --cpu-prof and --trace-gc: flags for the processor's node are given here (docs/performance.md)
   const nodeArgs = (process.env.VIGIL_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  return startNodeProcess('vigil run', nodeArgs, [bin, 'run'], env, adminPort);
+}
+
+const passThroughScript = join(import.meta.dirname, 'pass-through-process.ts');
+
+/** Starts the pass-through baseline (lib/pass-through-process.ts) as its own process, with bin/vigil.js's node flags and the same environment. */
+export function startPassThrough(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
+  return startNodeProcess('pass-through', [], ['--import', 'tsx', passThroughScript], env, adminPort);
+}
+
+async function startNodeProcess(name: string, flags: readonly string[], args: string[], env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
+  const nodeArgs = [...flags];
   // as bin/vigil.js's own shebang does when run as a command, unless given here
   for (const flag of SHEBANG_FLAGS) if (!nodeArgs.some((arg) => arg.split('=')[0] === flag.split('=')[0])) nodeArgs.push(flag);
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'run'], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { env: { ...process.env, VIGIL_ADMIN_PORT: String(adminPort), VIGIL_CONSOLE: 'false', VIGIL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`vigil run exited with ${child.exitCode} during start-up`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} during start-up`);
     try {
       const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
       if (res.status === 200) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('vigil run not ready within 60 s');
+    if (Date.now() > deadline) throw new Error(`${name} not ready within 60 s`);
     await sleep(200);
   }
   const pid = child.pid!;
