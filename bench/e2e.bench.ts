@@ -21,6 +21,8 @@ import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics } 
 import { createProcessor } from '../src/processor/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { stackUp } from '../src/stack/index.ts';
+import { redisCpuMicros } from './lib/redis-cpu.ts';
+import { brokerCpuSeconds, machineTicks } from './lib/machine-cpu.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string', default: '50000' }, warmup: { type: 'string', default: '0' }, partitions: { type: 'string', default: '12' }, json: { type: 'boolean', default: false } } });
 const N = Number(args.events);
@@ -70,6 +72,18 @@ interface Run {
   cpuMsPerEvent: number;
   /** Main-thread time in garbage collection (PerformanceObserver 'gc' entries) per event. */
   gcMsPerEvent: number;
+  /** The broker's CPU per event over the same window (null when the broker is not the stack's own). */
+  brokerCpuMsPerEvent: number | null;
+  /** Share of the machine's CPU time (all cores) left idle during the window. */
+  machineIdle: number;
+}
+
+interface Window {
+  seconds: number;
+  cpuMs: number;
+  gcMs: number;
+  brokerCpuMs: number | null;
+  machineIdle: number;
 }
 
 let gcMs = 0;
@@ -77,15 +91,27 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration;
 }).observe({ entryTypes: ['gc'] });
 
-function measure(): () => { seconds: number; cpuMs: number; gcMs: number } {
+function measure(): () => Window {
   const start = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   const gcAtStart = gcMs;
+  const brokerAtStart = brokerCpuSeconds();
+  const ticksAtStart = machineTicks();
   return () => {
     const used = process.cpuUsage(cpu);
-    return { seconds: Number(process.hrtime.bigint() - start) / 1e9, cpuMs: (used.user + used.system) / 1000, gcMs: gcMs - gcAtStart };
+    const broker = brokerCpuSeconds();
+    const ticks = machineTicks();
+    return {
+      seconds: Number(process.hrtime.bigint() - start) / 1e9,
+      cpuMs: (used.user + used.system) / 1000,
+      gcMs: gcMs - gcAtStart,
+      brokerCpuMs: broker === undefined || brokerAtStart === undefined ? null : (broker - brokerAtStart) * 1000,
+      machineIdle: (ticks.idle - ticksAtStart.idle) / Math.max(1, ticks.total - ticksAtStart.total),
+    };
   };
 }
+
+const perEvent = (ms: number | null, events: number): number | null => (ms === null ? null : Math.round((ms / events) * 1000) / 1000);
 
 /**
  * Counts events through a run and times the window from the W-th to the (W + N)-th (from the start to the N-th
@@ -95,7 +121,7 @@ function timedWindow(onStart: () => void = () => {}) {
   let done = 0;
   let doneAtStart = 0;
   let doneAtEnd = 0;
-  let stop: (() => { seconds: number; cpuMs: number; gcMs: number }) | undefined;
+  let stop: (() => Window) | undefined;
   let ended = false;
   return {
     timing: () => stop !== undefined && !ended,
@@ -106,7 +132,7 @@ function timedWindow(onStart: () => void = () => {}) {
       onStart();
     },
     /** Adds counted events; returns the window's measurement when this call ends it. */
-    add(n: number): { seconds: number; cpuMs: number; gcMs: number } | undefined {
+    add(n: number): Window | undefined {
       done += n;
       if (ended || stop === undefined || done < W + N) return undefined;
       ended = true;
@@ -121,7 +147,7 @@ async function passThrough(): Promise<Run> {
   const consumer = createBatchConsumer(kafka, { groupId: `${base}-ceiling`, topic: config.topicPayments, fromBeginning: true, maxBytes: config.fetchMaxBytes, partitionsConsumedConcurrently: config.partitionsConsumedConcurrently, sessionTimeoutMs: config.sessionTimeoutMs });
   const out = createRecordProducer(kafka);
   const span = timedWindow();
-  const finished = new Promise<{ seconds: number; cpuMs: number; gcMs: number }>((resolve) => {
+  const finished = new Promise<Window>((resolve) => {
     void consumer.start(async (batch) => {
       // the ceiling's clock starts with its first batch (W = 0) or once W are through
       span.startIfDue();
@@ -134,18 +160,19 @@ async function passThrough(): Promise<Run> {
   await consumer.stop();
   await out.close();
   const timedEvents = span.events();
-  return { seconds: result.seconds, eventsPerSec: Math.round(timedEvents / result.seconds), cpuMsPerEvent: result.cpuMs / timedEvents, gcMsPerEvent: result.gcMs / timedEvents };
+  return { seconds: result.seconds, eventsPerSec: Math.round(timedEvents / result.seconds), cpuMsPerEvent: result.cpuMs / timedEvents, gcMsPerEvent: result.gcMs / timedEvents, brokerCpuMsPerEvent: perEvent(result.brokerCpuMs, timedEvents), machineIdle: result.machineIdle };
 }
 
-async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; redisCommandsPerEvent: number; outcomes: Record<string, number> }> {
+async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; redisCommandsPerEvent: number; redisCpuMsPerEvent: number; outcomes: Record<string, number> }> {
   const redis = new Redis(config.redisUrl);
-  const commands = async () => Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]);
+  // Redis's command count and CPU, read together (INFO takes a round trip, so it is read as the window opens and closes)
+  const commands = async () => ({ commands: Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]), cpuMicros: await redisCpuMicros(redis) });
   const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   const outcomes: Record<string, number> = { allow: 0, review: 0, block: 0 };
-  let commandsAtStart = 0;
+  let commandsAtStart = { commands: 0, cpuMicros: 0 };
   const span = timedWindow(() => void commands().then((n) => (commandsAtStart = n)));
-  let resolveDone!: (r: { seconds: number; cpuMs: number; gcMs: number; commandsAtEnd: number }) => void;
-  const finished = new Promise<{ seconds: number; cpuMs: number; gcMs: number; commandsAtEnd: number }>((r) => (resolveDone = r));
+  let resolveDone!: (r: Window & { commandsAtEnd: { commands: number; cpuMicros: number } }) => void;
+  const finished = new Promise<Window & { commandsAtEnd: { commands: number; cpuMicros: number } }>((r) => (resolveDone = r));
   const metrics = createMetrics({ defaultMetrics: false });
   const processor = createProcessor({
     config,
@@ -172,7 +199,8 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   }
   await processor.start();
   const result = await finished;
-  const redisCommands = result.commandsAtEnd - commandsAtStart;
+  const redisCommands = result.commandsAtEnd.commands - commandsAtStart.commands;
+  const redisCpuMs = (result.commandsAtEnd.cpuMicros - commandsAtStart.cpuMicros) / 1000;
   if (process.env.BENCH_STAGES) process.stderr.write(`${JSON.stringify((await metrics.stageSeconds.get()).values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => [v.labels.stage, Math.round((v.value * 1e6) / TOTAL)]))}\n`);
   await processor.stop();
   // the velocity state this run wrote (one hash per entity) would otherwise stay until its idle TTL
@@ -188,6 +216,9 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
     eventsPerSec: Math.round(span.events() / result.seconds),
     cpuMsPerEvent: result.cpuMs / span.events(),
     gcMsPerEvent: result.gcMs / span.events(),
+    brokerCpuMsPerEvent: perEvent(result.brokerCpuMs, span.events()),
+    machineIdle: result.machineIdle,
+    redisCpuMsPerEvent: perEvent(redisCpuMs, span.events())!,
     p50Ms: latency.getValueAtPercentile(50) / 1000,
     p99Ms: latency.getValueAtPercentile(99) / 1000,
     redisCommandsPerEvent: Math.round((redisCommands / span.events()) * 10) / 10,
@@ -222,14 +253,19 @@ const result = {
   ceilingCpuMsPerEvent: Math.round(ceiling.cpuMsPerEvent * 1000) / 1000,
   gcMsPerEvent: Math.round(full.gcMsPerEvent * 1000) / 1000,
   ceilingGcMsPerEvent: Math.round(ceiling.gcMsPerEvent * 1000) / 1000,
+  redisCpuMsPerEvent: full.redisCpuMsPerEvent,
+  brokerCpuMsPerEvent: full.brokerCpuMsPerEvent,
+  ceilingBrokerCpuMsPerEvent: ceiling.brokerCpuMsPerEvent,
+  machineIdle: Math.round(full.machineIdle * 1000) / 1000,
+  ceilingMachineIdle: Math.round(ceiling.machineIdle * 1000) / 1000,
   outcomes: full.outcomes,
 };
 process.stdout.write(
   [
-    `| run | events/s | CPU ms/event (Node) | of which GC |`,
-    `| --- | ---: | ---: | ---: |`,
-    `| pass-through ceiling | ${ceiling.eventsPerSec} | ${result.ceilingCpuMsPerEvent} | ${result.ceilingGcMsPerEvent} |`,
-    `| full pipeline | ${full.eventsPerSec} | ${result.cpuMsPerEvent} | ${result.gcMsPerEvent} |`,
+    `| run | events/s | CPU ms/event (Node) | of which GC | broker CPU ms/event | Redis CPU ms/event | machine idle |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| pass-through ceiling | ${ceiling.eventsPerSec} | ${result.ceilingCpuMsPerEvent} | ${result.ceilingGcMsPerEvent} | ${result.ceilingBrokerCpuMsPerEvent ?? 'n/a'} | – | ${Math.round(result.ceilingMachineIdle * 100)} % |`,
+    `| full pipeline | ${full.eventsPerSec} | ${result.cpuMsPerEvent} | ${result.gcMsPerEvent} | ${result.brokerCpuMsPerEvent ?? 'n/a'} | ${result.redisCpuMsPerEvent} | ${Math.round(result.machineIdle * 100)} % |`,
     `ratio ${result.ratioToCeiling}; decision latency p50 ${full.p50Ms} ms, p99 ${full.p99Ms} ms; Redis commands/event ${full.redisCommandsPerEvent}`,
     '',
   ].join('\n'),
