@@ -77,7 +77,8 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
   await admin.connect();
   const names = ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels'].map((t) => `${base}.${t}`);
   await admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-  const vigil = await (target === 'vigil' ? startVigil : startPassThrough)(
+  // the process under test: `vigil run`, or the baseline in its place
+  const subject = await (target === 'vigil' ? startVigil : startPassThrough)(
     {
       KAFKA_BROKERS: BROKERS.join(','),
       VIGIL_GROUP_ID: `${base}-group`,
@@ -128,9 +129,9 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
   let produced = 0;
   let inFlight = 0;
   const perSecond: StepResult['perSecond'] = [];
-  const rssStart = vigil.rssBytes();
+  const rssStart = subject.rssBytes();
   let rssMax = rssStart;
-  const cpuStart = vigil.cpuSeconds();
+  const cpuStart = subject.cpuSeconds();
   let maxLag = 0;
   let nextSample = start + 1000;
   let scrapeAtMeasureStart: Promise<Scrape> | undefined;
@@ -157,10 +158,10 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
         },
       );
     }
-    if (target === 'vigil' && scrapeAtMeasureStart === undefined && now >= measureFrom) scrapeAtMeasureStart = scrapeProcessor(vigil.adminPort);
+    if (target === 'vigil' && scrapeAtMeasureStart === undefined && now >= measureFrom) scrapeAtMeasureStart = scrapeProcessor(subject.adminPort);
     if (now >= nextSample) {
       nextSample += 1000;
-      const rss = vigil.rssBytes();
+      const rss = subject.rssBytes();
       rssMax = Math.max(rssMax, rss);
       const lag = produced - decided;
       maxLag = Math.max(maxLag, lag);
@@ -171,13 +172,13 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
   }
   const drainDeadline = Date.now() + 60_000;
   while (decided < produced && Date.now() < drainDeadline) await sleep(50);
-  const elapsedCpu = vigil.cpuSeconds() - cpuStart;
+  const elapsedCpu = subject.cpuSeconds() - cpuStart;
   const wall = (Date.now() - start) / 1000;
-  const rssEnd = vigil.rssBytes();
-  const processor = target === 'vigil' ? summariseWindow(await (scrapeAtMeasureStart ?? scrapeProcessor(vigil.adminPort)), await scrapeProcessor(vigil.adminPort)) : undefined;
+  const rssEnd = subject.rssBytes();
+  const processor = target === 'vigil' ? summariseWindow(await (scrapeAtMeasureStart ?? scrapeProcessor(subject.adminPort)), await scrapeProcessor(subject.adminPort)) : undefined;
   await producer.disconnect();
   await reader.disconnect();
-  await vigil.stop();
+  await subject.stop();
   await admin.deleteTopics({ topics: names }).catch(() => {});
   await admin.disconnect();
   const measuredSeconds = durationS - warmupS;
