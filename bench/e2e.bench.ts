@@ -9,6 +9,8 @@
 // --warmup W: W events go first (earlier in event time) and W more after, and only the middle `events` are timed:
 // from the W-th decided to the (W + events)-th, so the timed events meet a graph and velocity state already built,
 // and the pipeline is as full at the window's end as at its start (no drain at the end).
+// Beside this process's CPU per event, each run reports the broker's (its pid file in the stack's state directory),
+// Redis's (INFO cpu) and the share of the machine left idle (/proc/stat), over the same timed window.
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -78,7 +80,7 @@ interface Run {
   machineIdle: number;
 }
 
-interface Window {
+interface TimedWindow {
   seconds: number;
   cpuMs: number;
   gcMs: number;
@@ -91,7 +93,7 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration;
 }).observe({ entryTypes: ['gc'] });
 
-function measure(): () => Window {
+function measure(): () => TimedWindow {
   const start = process.hrtime.bigint();
   const cpu = process.cpuUsage();
   const gcAtStart = gcMs;
@@ -121,7 +123,7 @@ function timedWindow(onStart: () => void = () => {}) {
   let done = 0;
   let doneAtStart = 0;
   let doneAtEnd = 0;
-  let stop: (() => Window) | undefined;
+  let stop: (() => TimedWindow) | undefined;
   let ended = false;
   return {
     timing: () => stop !== undefined && !ended,
@@ -132,7 +134,7 @@ function timedWindow(onStart: () => void = () => {}) {
       onStart();
     },
     /** Adds counted events; returns the window's measurement when this call ends it. */
-    add(n: number): Window | undefined {
+    add(n: number): TimedWindow | undefined {
       done += n;
       if (ended || stop === undefined || done < W + N) return undefined;
       ended = true;
@@ -147,7 +149,7 @@ async function passThrough(): Promise<Run> {
   const consumer = createBatchConsumer(kafka, { groupId: `${base}-ceiling`, topic: config.topicPayments, fromBeginning: true, maxBytes: config.fetchMaxBytes, partitionsConsumedConcurrently: config.partitionsConsumedConcurrently, sessionTimeoutMs: config.sessionTimeoutMs });
   const out = createRecordProducer(kafka);
   const span = timedWindow();
-  const finished = new Promise<Window>((resolve) => {
+  const finished = new Promise<TimedWindow>((resolve) => {
     void consumer.start(async (batch) => {
       // the ceiling's clock starts with its first batch (W = 0) or once W are through
       span.startIfDue();
@@ -171,8 +173,8 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   const outcomes: Record<string, number> = { allow: 0, review: 0, block: 0 };
   let commandsAtStart = { commands: 0, cpuMicros: 0 };
   const span = timedWindow(() => void commands().then((n) => (commandsAtStart = n)));
-  let resolveDone!: (r: Window & { commandsAtEnd: { commands: number; cpuMicros: number } }) => void;
-  const finished = new Promise<Window & { commandsAtEnd: { commands: number; cpuMicros: number } }>((r) => (resolveDone = r));
+  let resolveDone!: (r: TimedWindow & { commandsAtEnd: { commands: number; cpuMicros: number } }) => void;
+  const finished = new Promise<TimedWindow & { commandsAtEnd: { commands: number; cpuMicros: number } }>((r) => (resolveDone = r));
   const metrics = createMetrics({ defaultMetrics: false });
   const processor = createProcessor({
     config,
