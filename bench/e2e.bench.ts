@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { createMetrics } from '../src/admin/index.ts';
 import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics } from '../src/ingest/index.ts';
-import { createProcessor } from '../src/processor/index.ts';
+import { createProcessor, paymentsConsumerOptions } from '../src/processor/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { stackUp } from '../src/stack/index.ts';
 import { redisCpuMicros } from './lib/redis-cpu.ts';
@@ -146,7 +146,7 @@ function timedWindow(onStart: () => void = () => {}) {
 }
 
 async function passThrough(): Promise<Run> {
-  const consumer = createBatchConsumer(kafka, { groupId: `${base}-ceiling`, topic: config.topicPayments, fromBeginning: true, maxBytes: config.fetchMaxBytes, partitionsConsumedConcurrently: config.partitionsConsumedConcurrently, sessionTimeoutMs: config.sessionTimeoutMs });
+  const consumer = createBatchConsumer(kafka, paymentsConsumerOptions(config, `${base}-ceiling`));
   const out = createRecordProducer(kafka);
   const span = timedWindow();
   const finished = new Promise<TimedWindow>((resolve) => {

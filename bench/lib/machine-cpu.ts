@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { runningPid } from '../../src/stack/process-control.ts';
+import { kafkaProcess } from '../../src/stack/kafka-server.ts';
 import { stackLayout } from '../../src/stack/index.ts';
+import { processCpuSeconds } from '../../load-tests/lib/vigil-process.ts';
 
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** CPU seconds (user + system) the stack's Kafka broker has used, from its pid file and /proc; undefined when it is not the stack's own. */
-export function brokerCpuSeconds(stateDir = stackLayout().stateDir): number | undefined {
-  try {
-    const pid = readFileSync(join(stateDir, 'kafka.pid'), 'utf8').trim();
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+/** CPU seconds (user + system) the stack's Kafka broker has used; undefined when it is not the stack's own. */
+export function brokerCpuSeconds(): number | undefined {
+  const pid = runningPid(kafkaProcess(stackLayout()));
+  return pid === undefined ? undefined : processCpuSeconds(pid);
 }
 
 /** The machine's CPU time so far (all cores, in clock ticks): total, and idle (idle + iowait), from /proc/stat. */

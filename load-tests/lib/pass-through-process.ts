@@ -6,20 +6,14 @@ import { createServer } from 'node:http';
 import { loadConfig } from '../../src/config/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { createBatchConsumer, createKafka, createRecordProducer } from '../../src/ingest/index.ts';
+import { paymentsConsumerOptions } from '../../src/processor/index.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `pass-through-${config.instanceId}`, logger: log });
 const producer = createRecordProducer(kafka);
 await producer.connect();
-const consumer = createBatchConsumer(kafka, {
-  groupId: config.groupId,
-  topic: config.topicPayments,
-  fromBeginning: true,
-  maxBytes: config.fetchMaxBytes,
-  partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-  sessionTimeoutMs: config.sessionTimeoutMs,
-});
+const consumer = createBatchConsumer(kafka, paymentsConsumerOptions(config));
 await consumer.start(async (batch) => {
   await producer.send(batch.messages.map((m) => ({ topic: config.topicDecisions, key: m.key, value: m.value ?? Buffer.alloc(0) })));
 });

@@ -8,6 +8,7 @@ export {
   ensureTopics,
   type BatchConsumer,
   type BatchHandler,
+  type ConsumerOptions,
   type IncomingBatch,
   type IncomingMessage,
   type OutgoingRecord,

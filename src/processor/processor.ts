@@ -1,6 +1,6 @@
 import type { PaymentEvent } from '../ingest/event.ts';
 import type { Config } from '../config/index.ts';
-import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type OutgoingRecord, type RecordProducer } from '../ingest/index.ts';
+import { createBatchConsumer, createKafka, createRecordProducer, ensureTopics, type BatchConsumer, type ConsumerOptions, type OutgoingRecord, type RecordProducer } from '../ingest/index.ts';
 import type { FeatureStage } from '../features/index.ts';
 import type { GraphStage } from '../graph/index.ts';
 import type { RuleEngine } from '../rules/index.ts';
@@ -10,6 +10,18 @@ import { createMetrics, type Metrics } from '../admin/metrics.ts';
 import type { Logger } from '../log.ts';
 import { createBatchProcessor } from './batch-processor.ts';
 import { createScorer, type Scorer } from './scorer.ts';
+
+/** How the processor consumes the payments topic; a baseline that stands in for it (bench/, load-tests/) consumes the same way. */
+export function paymentsConsumerOptions(config: Config, groupId = config.groupId): ConsumerOptions {
+  return {
+    groupId,
+    topic: config.topicPayments,
+    fromBeginning: true,
+    maxBytes: config.fetchMaxBytes,
+    partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+  };
+}
 
 export interface ProcessorStages {
   features: FeatureStage;
@@ -82,12 +94,8 @@ export function createProcessor(options: ProcessorOptions): Processor {
       producer = createRecordProducer(kafka);
       await producer.connect();
       consumer = createBatchConsumer(kafka, {
-        groupId: config.groupId,
-        topic: config.topicPayments,
+        ...paymentsConsumerOptions(config),
         fromBeginning: options.fromBeginning ?? true,
-        maxBytes: config.fetchMaxBytes,
-        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-        sessionTimeoutMs: config.sessionTimeoutMs,
         onRebalance: () => metrics.forgetLag(),
       });
       const handler = createBatchProcessor({
