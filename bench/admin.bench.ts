@@ -2,12 +2,14 @@
  * Cost of recording a batch's decisions in the metrics: Metrics.recordDecisions (per-batch tallies,
  * FixedHistogram) against the per-event prom-client calls it replaced (baseline, same run).
  *
- *   node --import tsx bench/admin.bench.ts
+ *   npm run bench:admin [-- --json]
  */
+import { cpus, totalmem } from 'node:os';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { createMetrics } from '../src/admin/metrics.ts';
 import { LATENCY_BUCKETS } from '../src/admin/labels.ts';
 import type { Decision, Reason } from '../src/rules/decision.ts';
+import { machineLine, markdownTable } from './lib/table.ts';
 
 const BATCH = 500;
 const ROUNDS = 400;
@@ -59,4 +61,14 @@ for (let i = 0; i < REPEATS; i++) rows.push({ baselineNsPerEvent: time(base), re
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const b = median(rows.map((r) => r.baselineNsPerEvent));
 const c = median(rows.map((r) => r.recordDecisionsNsPerEvent));
-console.log(JSON.stringify({ node: process.version, batch: BATCH, events: ROUNDS * BATCH, baselineNsPerEvent: Math.round(b), recordDecisionsNsPerEvent: Math.round(c), speedup: Number((b / c).toFixed(1)) }));
+console.log(`recording decisions in the metrics, batches of ${BATCH}, ${ROUNDS * BATCH} events, median of ${REPEATS}; ${machineLine(cpus(), totalmem())}`);
+console.log(
+  markdownTable(
+    ['recording', 'ns/event', 'ratio to baseline'],
+    [
+      ['per-event prom-client calls (baseline)', Math.round(b), 1],
+      ['Metrics.recordDecisions (shipped)', Math.round(c), Number((c / b).toFixed(3))],
+    ],
+  ),
+);
+if (process.argv.includes('--json')) console.log(JSON.stringify({ node: process.version, batch: BATCH, events: ROUNDS * BATCH, baselineNsPerEvent: Math.round(b), recordDecisionsNsPerEvent: Math.round(c), speedup: Number((b / c).toFixed(1)) }));

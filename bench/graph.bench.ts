@@ -3,8 +3,9 @@
  * Baselines in the same run: an empty-rules pass (event preparation only), a raw graphology scan of the payer's
  * neighbours, and the raw graphology memory of the same nodes and edges without our attributes.
  *
- *   node --expose-gc --import tsx bench/graph.bench.ts [targetEdges=1000000] [probeEvents=20000]
+ *   npm run bench:graph [-- --edges 1000000] [--probes 20000] [--json]   (node needs --expose-gc: the npm script gives it)
  */
+import { parseArgs } from 'node:util';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import GraphClass from 'graphology';
@@ -13,9 +14,11 @@ import { EntityGraph } from '../src/graph/entity-graph.ts';
 import { loadGraphRules } from '../src/graph/rule-file.ts';
 import { EventLinks, GraphChecks } from '../src/graph/rule-checks.ts';
 import type { PaymentEvent } from '../src/ingest/event.ts';
+import { machineLine, markdownTable } from './lib/table.ts';
 
-const targetEdges = Number(process.argv[2] ?? 1_000_000);
-const probes = Number(process.argv[3] ?? 20_000);
+const { values: args } = parseArgs({ options: { edges: { type: 'string', default: '1000000' }, probes: { type: 'string', default: '20000' }, json: { type: 'boolean', default: false } } });
+const targetEdges = Number(args.edges);
+const probes = Number(args.probes);
 const DAY = 86_400_000;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -67,7 +70,6 @@ function quantiles(ns: Float64Array): { p50: number; p99: number; mean: number }
 }
 
 const rules = loadGraphRules(fileURLToPath(new URL('../graph-rules', import.meta.url)));
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version} — shared with other helpers during this run`);
 
 // 1. Build the entity graph to the target size.
 const base = heap();
@@ -79,7 +81,6 @@ while (graph.graph.size < targetEdges) graph.recordLink(nextEvent(events++));
 const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
 const ours = heap() - base;
 const stats = graph.stats();
-console.log(`graph: ${stats.edges} edges, ${stats.nodes} nodes from ${events} events in ${buildMs.toFixed(0)} ms (${((events / buildMs) * 1000).toFixed(0)} links/s); refused by degree limits: ${stats.refusedEdges}`);
 
 // 2. Baseline memory: the same nodes and edges in a bare graphology graph, no attributes.
 graph.graph.forEachEdge((_k, _a, s, t, _sa, _ta, undirected) => {
@@ -96,7 +97,6 @@ else raw.addDirectedEdge(s, t);
 const rawBytes = heap() - before;
 edgesSeen.length = 0;
 const perM = (bytes: number) => ((bytes / stats.edges) * 1e6) / 2 ** 20;
-console.log(`memory per million edges: entity graph ${perM(ours).toFixed(0)} MiB (${(ours / stats.edges).toFixed(0)} B/edge, incl. nodes, labels-free) vs bare graphology ${perM(rawBytes).toFixed(0)} MiB (${(rawBytes / stats.edges).toFixed(0)} B/edge); ratio ${(ours / rawBytes).toFixed(2)}`);
 raw.clear();
 
 // 3. Labels: 1% of accounts fraud, 1% suspect, 0.5% of cards fraud, each card label naming a payment at a terminal
@@ -147,13 +147,24 @@ for (let i = 0; i < probes; i++) {
 }
 const all = quantiles(allNs);
 const empty = quantiles(emptyNs);
-console.log(`check per event, ${rules.length} shipped rules, ${probes} events: p50 ${all.p50.toFixed(1)} µs, p99 ${all.p99.toFixed(1)} µs, mean ${all.mean.toFixed(1)} µs`);
-console.log(`baseline empty-rules pass (event preparation only): p50 ${empty.p50.toFixed(2)} µs, p99 ${empty.p99.toFixed(2)} µs; ratio p50 ${(all.p50 / empty.p50).toFixed(0)}x`);
 const scan = quantiles(scanNs);
-console.log(`baseline raw graphology scan of the payer's neighbours: p50 ${scan.p50.toFixed(2)} µs, p99 ${scan.p99.toFixed(2)} µs (${(scanned / probes).toFixed(1)} neighbours on average); ratio p50 ${(all.p50 / scan.p50).toFixed(0)}x`);
 const rec = quantiles(recordNs);
-console.log(`recording the event's links after its check: p50 ${rec.p50.toFixed(1)} µs, p99 ${rec.p99.toFixed(1)} µs`);
-rules.forEach((r, i) => {
-  const q = quantiles(perRuleNs[i]!);
-  console.log(`  ${r.id.padEnd(28)} p50 ${q.p50.toFixed(1).padStart(6)} µs  p99 ${q.p99.toFixed(1).padStart(7)} µs  hits ${hits[i]}`);
-});
+const perRule = rules.map((r, i) => ({ rule: r.id, ...quantiles(perRuleNs[i]!), hits: hits[i]! }));
+const µs = (v: number) => Number(v.toFixed(2));
+console.log(`graph stage: ${stats.edges} edges, ${stats.nodes} nodes from ${events} events, built in ${buildMs.toFixed(0)} ms (${((events / buildMs) * 1000).toFixed(0)} events/s), ${stats.refusedEdges} edges refused by degree limits; ${probes} probe events; ${machineLine(cpus(), totalmem())}`);
+console.log(
+  markdownTable(
+    ['per event', 'p50 µs', 'p99 µs', 'mean µs', 'ratio p50 to the empty pass'],
+    [
+      [`check, ${rules.length} shipped rules`, µs(all.p50), µs(all.p99), µs(all.mean), Math.round(all.p50 / empty.p50)],
+      ['baseline: empty-rules pass (event preparation only)', µs(empty.p50), µs(empty.p99), µs(empty.mean), 1],
+      [`baseline: raw graphology scan of the payer's neighbours (${(scanned / probes).toFixed(1)} on average)`, µs(scan.p50), µs(scan.p99), µs(scan.mean), Math.round(scan.p50 / empty.p50)],
+      ["recording the event's links after its check", µs(rec.p50), µs(rec.p99), µs(rec.mean), Math.round(rec.p50 / empty.p50)],
+      ...perRule.map((r): (string | number)[] => [`  rule ${r.rule} (${r.hits} hits)`, µs(r.p50), µs(r.p99), µs(r.mean), Math.round(r.p50 / empty.p50)]),
+    ],
+  ),
+);
+console.log(`memory per million edges: entity graph ${perM(ours).toFixed(0)} MiB (${(ours / stats.edges).toFixed(0)} B/edge, nodes included, no labels) vs bare graphology ${perM(rawBytes).toFixed(0)} MiB (${(rawBytes / stats.edges).toFixed(0)} B/edge): ×${(ours / rawBytes).toFixed(2)}`);
+if (args.json) {
+  console.log(JSON.stringify({ bench: 'graph', edges: stats.edges, nodes: stats.nodes, events, buildMs: Math.round(buildMs), refusedEdges: stats.refusedEdges, probes, checkUs: all, emptyPassUs: empty, neighbourScanUs: scan, recordUs: rec, perRule, bytesPerEdge: Math.round(ours / stats.edges), bareGraphologyBytesPerEdge: Math.round(rawBytes / stats.edges) }));
+}

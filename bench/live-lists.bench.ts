@@ -4,11 +4,12 @@
  * run on the same events.
  *   node --import tsx bench/live-lists.bench.ts [--events 500000] [--json]
  */
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadRuleSet } from '../src/rules/loader.ts';
 import { LiveLists, decodeListChange, encodeListChange, type RuleEngine } from '../src/rules/index.ts';
 import type { PaymentEvent } from '../src/ingest/event.ts';
+import { machineLine, markdownTable } from './lib/table.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,8 +63,6 @@ const variants: [string, RuleEngine][] = [
 const results = new Map<string, { nsPerEvent: number; blocked: number }>();
 for (let round = 0; round < 2; round++) for (const [name, engine] of variants) results.set(name, measure(engine));
 const base = results.get(variants[0]![0])!.nsPerEvent;
+console.log(`live lists on a decision, ${EVENTS} events; ${machineLine(cpus(), totalmem())}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(markdownTable(['rule engine', 'ns/event', 'ratio to baseline', 'blocked'], [...results].map(([name, r]) => [name, Math.round(r.nsPerEvent), Number((r.nsPerEvent / base).toFixed(2)), r.blocked])));
 if (json) console.log(JSON.stringify({ events: EVENTS, results: Object.fromEntries(results) }));
-else {
-  console.log(`${EVENTS} events, ${cpus().length} cores (${cpus()[0]?.model}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  for (const [name, r] of results) console.log(`${name.padEnd(48)} ${r.nsPerEvent.toFixed(0).padStart(6)} ns/event  ×${(r.nsPerEvent / base).toFixed(2)}  (blocked ${r.blocked})`);
-}
