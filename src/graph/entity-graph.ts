@@ -4,6 +4,7 @@ import type { EdgeAttributes, EdgeKind, EntityType, LabelInfo, LabelledPayment, 
 import { entityTypeOf } from './entity.ts';
 import type { LinkRecord } from './link-codec.ts';
 import { useDictionaryAdjacency, type GraphInternals } from './dictionary-adjacency.ts';
+import { createNodeLookups, type NodeLookups } from './node-lookups.ts';
 
 export type DegreeLimits = Readonly<Record<EntityType, number>>;
 
@@ -72,6 +73,7 @@ const BUCKETS_PER_HORIZON = 32;
  */
 export class EntityGraph {
   readonly graph: EntityGraphStore;
+  readonly lookups: NodeLookups;
   /** Newest event time seen (epoch ms); the graph's clock. */
   now = Number.NEGATIVE_INFINITY;
 
@@ -97,6 +99,7 @@ export class EntityGraph {
     this.limits = { ...DEFAULT_DEGREE_LIMITS, ...options.degreeLimits };
     this.graph = new Graph({ type: 'mixed', multi: false, allowSelfLoops: false });
     useDictionaryAdjacency(this.graph as unknown as GraphInternals);
+    this.lookups = createNodeLookups(this.graph);
   }
 
   /** Records the links of one payment (local or replicated); then prunes what fell out of the horizon. */
@@ -190,13 +193,13 @@ export class EntityGraph {
   }
 
   labelOf(entity: string): LabelInfo | undefined {
-    return this.graph.hasNode(entity) ? this.graph.getNodeAttributes(entity).label : undefined;
+    return this.lookups.attributes(entity)?.label;
   }
 
   /** True when the node is at its degree limit: it refuses new edges and traversals do not pass through it. */
   isSaturated(entity: string): boolean {
-    const g = this.graph;
-    return g.hasNode(entity) && g.degree(entity) >= this.limitOf(entity);
+    const degree = this.lookups.degree(entity);
+    return degree > 0 && degree >= this.limitOf(entity);
   }
 
   limitOf(entity: string): number {
@@ -216,33 +219,34 @@ export class EntityGraph {
   }
 
   private touch(kind: EdgeKind, a: string, b: string, ts: number, amount: number, directed: boolean): void {
-    const g = this.graph;
-    const hadA = g.hasNode(a);
-    const hadB = g.hasNode(b);
-    const existing = !(hadA && hadB) ? undefined : directed ? g.directedEdge(a, b) : g.undirectedEdge(a, b);
+    const lookups = this.lookups;
+    const existing = directed ? lookups.directedEdge(a, b) : lookups.undirectedEdge(a, b);
     if (existing !== undefined) {
-      const e = g.getEdgeAttributes(existing);
+      const e = existing.attributes;
       e.count++;
       e.amount += amount;
       if (ts < e.first) e.first = ts;
       if (ts > e.last) {
         e.last = ts;
-        this.file(existing, e);
+        this.file(existing.key, e);
       }
       return;
     }
-    if ((hadA && g.degree(a) >= this.limitOf(a)) || (hadB && g.degree(b) >= this.limitOf(b))) {
+    const attrsA = lookups.attributes(a);
+    const attrsB = lookups.attributes(b);
+    if ((attrsA !== undefined && lookups.degree(a) >= this.limitOf(a)) || (attrsB !== undefined && lookups.degree(b) >= this.limitOf(b))) {
       this.refused++;
       return;
     }
-    if (!hadA) g.addNode(a, {});
-    if (!hadB) g.addNode(b, {});
+    const g = this.graph;
+    if (attrsA === undefined) g.addNode(a, {});
+    if (attrsB === undefined) g.addNode(b, {});
     const attrs: EdgeAttributes = { kind, first: ts, last: ts, count: 1, amount, bucket: Number.NaN };
     const key = directed ? g.addDirectedEdge(a, b, attrs) : g.addUndirectedEdge(a, b, attrs);
     this.file(key, attrs);
     // a node added just now has no label yet
-    if (hadA && isFlagging(g.getNodeAttributes(a).label)) this.indexFlagged(b, a);
-    if (hadB && isFlagging(g.getNodeAttributes(b).label)) this.indexFlagged(a, b);
+    if (isFlagging(attrsA?.label)) this.indexFlagged(b, a);
+    if (isFlagging(attrsB?.label)) this.indexFlagged(a, b);
   }
 
   private indexFlagged(node: string, flaggedNeighbour: string): void {

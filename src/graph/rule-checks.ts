@@ -98,18 +98,13 @@ export class GraphChecks {
 
   /** Visits the graph edges between `node` and `other`: an undirected link, or payments either way. */
   private forEachLinkBetween(node: string, other: string, visit: LinkVisitor): void {
-    const g = this.graph.graph;
-    if (g.hasNode(node) && g.hasNode(other)) {
-      const u = g.undirectedEdge(node, other);
-      if (u !== undefined) {
-        const e = g.getEdgeAttributes(u);
-        if (visit(e.kind, other, e.last, '-') === true) return;
-      }
-      const out = g.directedEdge(node, other);
-      if (out !== undefined && visit('pay', other, g.getEdgeAttributes(out).last, '>') === true) return;
-      const back = g.directedEdge(other, node);
-      if (back !== undefined && visit('pay', other, g.getEdgeAttributes(back).last, '<') === true) return;
-    }
+    const lookups = this.graph.lookups;
+    const u = lookups.undirectedEdge(node, other);
+    if (u !== undefined && visit(u.attributes.kind, other, u.attributes.last, '-') === true) return;
+    const out = lookups.directedEdge(node, other);
+    if (out !== undefined && visit('pay', other, out.attributes.last, '>') === true) return;
+    const back = lookups.directedEdge(other, node);
+    if (back !== undefined) visit('pay', other, back.attributes.last, '<');
   }
 
   private hasLabel(node: string, labels: readonly LabelKind[]): boolean {
@@ -184,13 +179,12 @@ export class GraphChecks {
     });
     const flagged = this.flaggedScratch;
     flagged.clear();
-    const g = this.graph.graph;
     for (const entity of entities) {
       if (this.graph.isSaturated(entity)) continue;
       for (const other of this.graph.flaggedNeighbours(entity)) {
         if (other === ev.payer || flagged.has(other) || !other.startsWith('account:') || !this.hasLabel(other, p.labels)) continue;
-        const key = g.undirectedEdge(entity, other);
-        if (key !== undefined && g.getEdgeAttributes(key).last >= from) flagged.set(other, entity);
+        const edge = this.graph.lookups.undirectedEdge(entity, other);
+        if (edge !== undefined && edge.attributes.last >= from) flagged.set(other, entity);
       }
     }
     if (flagged.size < p.minAccounts) return undefined;
@@ -292,8 +286,8 @@ export class GraphChecks {
     const prefix = p.neighbour + ':';
     for (const other of this.graph.flaggedNeighbours(anchor)) {
       if (!other.startsWith(prefix)) continue;
-      const key = g.undirectedEdge(anchor, other);
-      if (key !== undefined) consider(other, g.getEdgeAttributes(key));
+      const edge = this.graph.lookups.undirectedEdge(anchor, other);
+      if (edge !== undefined) consider(other, edge.attributes);
     }
     if (count < p.minCount) return undefined;
     return { payer: ev.payer, anchor, count, window: formatDuration(p.windowMs), paths: paths.join('; ') + (count > MAX_NAMED ? '; …' : '') };
