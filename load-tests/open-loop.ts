@@ -7,13 +7,20 @@
 //   node --import tsx load-tests/open-loop.ts --rate 10000 --duration 60
 //   node --import tsx load-tests/open-loop.ts --steps 5000,10000,15000,20000 --duration 30 --budget-p99-ms 15
 //   node --import tsx load-tests/open-loop.ts --rate 1000 --duration 600 --baseline-duration 60   (a memory run)
+//   node --import tsx load-tests/open-loop.ts --rate 3000 --send-every-ms 5   (the generator sends every 5 ms, as a lingering producer)
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Redis } from 'ioredis';
+// kafkajs with Vigil's own record-batch writer and per-partition grouping (src/ingest/kafkajs.ts): the generator's CPU
+// is taken from the same two cores as the process under test, so it should cost no more than it must
+import { Kafka, logLevel } from '../src/ingest/kafkajs.ts';
+import { VigilPartitioner } from '../src/ingest/partitioner.ts';
+import { brokerCpuSeconds, machineTicks } from '../bench/lib/machine-cpu.ts';
+import { redisCpuMicros } from '../bench/lib/redis-cpu.ts';
 import { stackUp } from '../src/stack/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { freePort, startPassThrough, startVigil } from './lib/vigil-process.ts';
@@ -30,6 +37,9 @@ const { values } = parseArgs({
     // the pass-through baseline's own duration (default: the same); a shorter one for long memory runs
     'baseline-duration': { type: 'string' },
     'budget-p99-ms': { type: 'string', default: '15' },
+    // how often the generator sends what is due (a switch's producer linger): every event keeps its scheduled time, so
+    // a longer interval shows in the latency; 1 ms is about a produce request per millisecond
+    'send-every-ms': { type: 'string', default: '1' },
     partitions: { type: 'string', default: '12' },
     out: { type: 'string', default: join(import.meta.dirname, 'results') },
     json: { type: 'boolean', default: false },
@@ -52,6 +62,8 @@ interface Measured {
   rssEndMb: number;
   rssMaxMb: number;
   cpuCoresUsed: number;
+  /** Where the rest of the machine's CPU went over the step (cores): this load test (generator and reader), the broker, Redis; and the share left idle. */
+  machine: { loadTestCores: number; brokerCores: number | null; redisCores: number; idleShare: number };
   /** The processor's own histograms over the measured window: per-batch stage times, Redis round trips (seconds), batch sizes. */
   processor?: Record<string, SeriesSummary>;
   perSecond: { t: number; decided: number; p99Ms: number; lag: number; rssMb: number }[];
@@ -68,6 +80,7 @@ type Target = 'vigil' | 'pass-through';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const log = (line: string) => process.stderr.write(`${line}\n`);
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', { lazyConnect: true });
 
 async function measure(target: Target, rate: number, durationS: number, warmupS: number, partitions: number): Promise<Measured> {
   const base = `load-${Date.now().toString(36)}`;
@@ -104,6 +117,9 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
   await reader.connect();
   await reader.subscribe({ topic: topics.decisions, fromBeginning: true });
   await reader.run({
+    // a fresh group on a fresh topic, read from its start: nothing to commit (kafkajs' default commit after every
+    // batch was the busiest request on the broker, ~560 a second at 1,000 events/s)
+    autoCommit: false,
     partitionsConsumedConcurrently: 4,
     eachBatch: async ({ batch }) => {
       const now = Date.now();
@@ -123,7 +139,7 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
     },
   });
 
-  const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ idempotent: true, createPartitioner: VigilPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const stream = new SyntheticStream({ ...OPEN_LOOP_POPULATION, seed: Date.now() % 1_000_000 });
   let produced = 0;
@@ -132,6 +148,10 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
   const rssStart = subject.rssBytes();
   let rssMax = rssStart;
   const cpuStart = subject.cpuSeconds();
+  const loadCpuStart = process.cpuUsage();
+  const brokerStart = brokerCpuSeconds();
+  const redisStart = await redisCpuMicros(redis);
+  const ticksStart = machineTicks();
   let maxLag = 0;
   let nextSample = start + 1000;
   let scrapeAtMeasureStart: Promise<Scrape> | undefined;
@@ -168,12 +188,17 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
       perSecond.push({ t: perSecond.length + 1, decided, p99Ms: window.getValueAtPercentile(99) / 1000, lag, rssMb: rss / 2 ** 20 });
       window = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
     }
-    await sleep(1);
+    await sleep(sendEveryMs);
   }
   const drainDeadline = Date.now() + 60_000;
   while (decided < produced && Date.now() < drainDeadline) await sleep(50);
   const elapsedCpu = subject.cpuSeconds() - cpuStart;
   const wall = (Date.now() - start) / 1000;
+  const loadCpu = process.cpuUsage(loadCpuStart);
+  const brokerEnd = brokerCpuSeconds();
+  const redisEnd = await redisCpuMicros(redis);
+  const ticksEnd = machineTicks();
+  const cores = (seconds: number) => Math.round((seconds / wall) * 100) / 100;
   const rssEnd = subject.rssBytes();
   const processor = target === 'vigil' ? summariseWindow(await (scrapeAtMeasureStart ?? scrapeProcessor(subject.adminPort)), await scrapeProcessor(subject.adminPort)) : undefined;
   await producer.disconnect();
@@ -197,6 +222,12 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
     rssEndMb: Math.round(rssEnd / 2 ** 20),
     rssMaxMb: Math.round(rssMax / 2 ** 20),
     cpuCoresUsed: Math.round((elapsedCpu / wall) * 100) / 100,
+    machine: {
+      loadTestCores: cores((loadCpu.user + loadCpu.system) / 1e6),
+      brokerCores: brokerStart === undefined || brokerEnd === undefined ? null : cores(brokerEnd - brokerStart),
+      redisCores: cores((redisEnd - redisStart) / 1e6),
+      idleShare: Math.round(((ticksEnd.idle - ticksStart.idle) / Math.max(1, ticksEnd.total - ticksStart.total)) * 100) / 100,
+    },
     ...(processor === undefined ? {} : { processor }),
     perSecond,
   };
@@ -207,10 +238,12 @@ const durationS = Number(values.duration);
 const warmupS = Number(values.warmup);
 const baselineDurationS = Number(values['baseline-duration'] ?? values.duration);
 const budget = Number(values['budget-p99-ms']);
+const sendEveryMs = Number(values['send-every-ms']);
+if (!(sendEveryMs >= 1)) throw new Error('--send-every-ms must be at least 1');
 const rates = (values.steps ?? values.rate!).split(',').map(Number);
 const results: StepResult[] = [];
 const describe = (m: Measured) =>
-  `sustained ${m.sustainedEventsPerSec}/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, p99.9 ${m.p999Ms} ms, max ${m.maxMs} ms, max lag ${m.maxLag}, RSS ${m.rssStartMb}→${m.rssEndMb} MB (max ${m.rssMaxMb}), CPU ${m.cpuCoresUsed} cores`;
+  `sustained ${m.sustainedEventsPerSec}/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, p99.9 ${m.p999Ms} ms, max ${m.maxMs} ms, max lag ${m.maxLag}, RSS ${m.rssStartMb}→${m.rssEndMb} MB (max ${m.rssMaxMb}), CPU ${m.cpuCoresUsed} cores; load test ${m.machine.loadTestCores}, broker ${m.machine.brokerCores ?? '?'}, Redis ${m.machine.redisCores} cores, machine ${Math.round(m.machine.idleShare * 100)} % idle`;
 const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 0.001)) * 100) / 100;
 for (const rate of rates) {
   log(`step: ${rate} events/s for ${durationS}s, baseline (pass-through) first…`);
@@ -227,6 +260,7 @@ const baselineWithinBudget = results.filter((r) => r.baseline.p99Ms <= budget &&
 const summary = {
   machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Kafka, Redis and the load generator on the same machine`,
   budgetP99Ms: budget,
+  sendEveryMs,
   highestRateWithinBudget: withinBudget.length > 0 ? Math.max(...withinBudget.map((r) => r.targetRate)) : null,
   /** The same for the pass-through baseline: where even it does not stay within the budget, the budget is below what Kafka costs here. */
   baselineHighestRateWithinBudget: baselineWithinBudget.length > 0 ? Math.max(...baselineWithinBudget.map((r) => r.targetRate)) : null,
