@@ -72,6 +72,7 @@ const SCHEMA = {
   graphRulesDir: ['VIGIL_GRAPH_RULES', `${PACKAGE_ROOT}graph-rules`, text],
   graphHorizon: ['VIGIL_GRAPH_HORIZON', '30d', duration],
   sessionTimeoutMs: ['VIGIL_SESSION_TIMEOUT_MS', '10000', integer(6000, 300_000)],
+  commitIntervalMs: ['VIGIL_COMMIT_INTERVAL_MS', '100', integer(0, 60_000)],
 } as const satisfies Record<string, readonly [string, string, Parser<unknown>]>;
 
 type Schema = typeof SCHEMA;

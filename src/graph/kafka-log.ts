@@ -73,6 +73,9 @@ export function createKafkaReplicationLog(options: KafkaReplicationLogOptions): 
           maxBytes: options.fetchMaxBytes ?? 8 * 1024 * 1024,
           partitionsConsumedConcurrently: 1,
           sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+          // links, labels and list changes: 100 ms later is soon enough, and every instance reads its own links too
+          fetchMinBytes: 256 * 1024,
+          fetchWaitMs: 100,
         });
         consumers.push(consumer);
         groups.push(groupId);

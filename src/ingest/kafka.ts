@@ -237,7 +237,18 @@ export interface ConsumerOptions {
   sessionTimeoutMs: number;
   /** Called when the group (re)assigns partitions, e.g. to forget per-partition metrics. */
   onRebalance?: () => void;
+  /** At most one offset commit per this many ms (default 100); a stop or a rebalance commits at once. */
+  commitIntervalMs?: number;
+  /**
+   * A fetch returns once it has this many bytes or has waited `fetchWaitMs` (defaults 1 byte, 500 ms: at once when
+   * anything is there). Readers that need no millisecond latency (replicated graph links, labels, lists) wait for
+   * more, so that a trickle of small messages costs a few fetches a second instead of one per message.
+   */
+  fetchMinBytes?: number;
+  fetchWaitMs?: number;
 }
+
+export const DEFAULT_COMMIT_INTERVAL_MS = 100;
 
 /** True while some broker answered one of the consumer's requests within the last `timeoutMs`. */
 function trackBrokerContact(consumer: Consumer, timeoutMs: number): { reachable(): boolean } {
@@ -269,21 +280,26 @@ export function createBatchConsumer(kafka: Kafka, options: ConsumerOptions): Bat
     groupId: options.groupId,
     maxBytes: options.maxBytes,
     maxBytesPerPartition: Math.min(options.maxBytes, 2 * 1024 * 1024),
-    maxWaitTimeInMs: 500,
+    minBytes: options.fetchMinBytes ?? 1,
+    maxWaitTimeInMs: options.fetchWaitMs ?? 500,
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
     allowAutoTopicCreation: false,
   });
   let stopping = false;
   const logger = consumer.logger();
-  const committer = new OffsetCommitter(options.topic, (error) => logger.warn('offset commit failed; its offsets go with the next commit', { groupId: options.groupId, error: (error as Error).message }));
+  const committer = new OffsetCommitter(
+    options.topic,
+    (error) => logger.warn('offset commit failed; its offsets go with the next commit', { groupId: options.groupId, error: (error as Error).message }),
+    options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+  );
   const membership = trackMembership(consumer, () => {
     committer.forget();
     options.onRebalance?.();
   });
   // Before the group moves partitions, what was decided is committed, so their next owner does not repeat it.
   consumer.on(consumer.events.REBALANCING, () => void committer.flush());
-  // Fetches return every 500 ms and heartbeats go out every session/10 even while a batch waits on Redis: half a
+  // Fetches return at least every 500 ms and heartbeats go out every session/10 even while a batch waits on Redis: half a
   // session without an answer means the broker is gone, well before kafkajs gives up and crashes the consumer.
   const contact = trackBrokerContact(consumer, Math.max(3000, options.sessionTimeoutMs / 2));
   return {

@@ -20,6 +20,7 @@ export function paymentsConsumerOptions(config: Config, groupId = config.groupId
     maxBytes: config.fetchMaxBytes,
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    commitIntervalMs: config.commitIntervalMs,
   };
 }
 

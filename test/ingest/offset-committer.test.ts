@@ -53,3 +53,19 @@ test('after a rebalance what was queued is forgotten: the group\'s committed off
   await committer.flush();
   assert.deepEqual(commits, [{ 0: '10' }]);
 });
+
+test('with an interval, offsets queued after a commit wait for the next one, and a flush sends them at once', async () => {
+  const committer = new OffsetCommitter('payments', () => {}, 60_000);
+  const { commits, commit } = recorder();
+  committer.queue(0, '10', commit);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  // the first commit went out at once; these wait for the interval (a minute) instead of a commit each
+  for (let offset = 11; offset <= 15; offset++) {
+    committer.queue(0, String(offset), commit);
+    committer.queue(1, String(offset * 2), commit);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.deepEqual(commits, [{ 0: '10' }]);
+  await committer.flush();
+  assert.deepEqual(commits, [{ 0: '10' }, { 0: '15', 1: '30' }]);
+});
