@@ -69,3 +69,15 @@ test('with an interval, offsets queued after a commit wait for the next one, and
   await committer.flush();
   assert.deepEqual(commits, [{ 0: '10' }, { 0: '15', 1: '30' }]);
 });
+
+test('a rebalance while a commit waits for the interval sends nothing: what was queued is forgotten', async () => {
+  const committer = new OffsetCommitter('payments', () => {}, 30);
+  const { commits, commit } = recorder();
+  committer.queue(0, '10', commit);
+  await new Promise((resolve) => setTimeout(resolve, 15));
+  committer.queue(0, '11', commit);
+  committer.forget();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  await committer.flush();
+  assert.deepEqual(commits, [{ 0: '10' }]);
+});
