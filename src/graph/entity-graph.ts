@@ -199,7 +199,7 @@ export class EntityGraph {
   /** True when the node is at its degree limit: it refuses new edges and traversals do not pass through it. */
   isSaturated(entity: string): boolean {
     const degree = this.lookups.degree(entity);
-    return degree > 0 && degree >= this.limitOf(entity);
+    return degree !== undefined && degree >= this.limitOf(entity);
   }
 
   limitOf(entity: string): number {
@@ -232,21 +232,22 @@ export class EntityGraph {
       }
       return;
     }
-    const attrsA = lookups.attributes(a);
-    const attrsB = lookups.attributes(b);
-    if ((attrsA !== undefined && lookups.degree(a) >= this.limitOf(a)) || (attrsB !== undefined && lookups.degree(b) >= this.limitOf(b))) {
+    // undefined: not in the graph yet
+    const degreeA = lookups.degree(a);
+    const degreeB = lookups.degree(b);
+    if ((degreeA !== undefined && degreeA >= this.limitOf(a)) || (degreeB !== undefined && degreeB >= this.limitOf(b))) {
       this.refused++;
       return;
     }
     const g = this.graph;
-    if (attrsA === undefined) g.addNode(a, {});
-    if (attrsB === undefined) g.addNode(b, {});
+    if (degreeA === undefined) g.addNode(a, {});
+    if (degreeB === undefined) g.addNode(b, {});
     const attrs: EdgeAttributes = { kind, first: ts, last: ts, count: 1, amount, bucket: Number.NaN };
     const key = directed ? g.addDirectedEdge(a, b, attrs) : g.addUndirectedEdge(a, b, attrs);
     this.file(key, attrs);
     // a node added just now has no label yet
-    if (isFlagging(attrsA?.label)) this.indexFlagged(b, a);
-    if (isFlagging(attrsB?.label)) this.indexFlagged(a, b);
+    if (degreeA !== undefined && isFlagging(lookups.attributes(a)?.label)) this.indexFlagged(b, a);
+    if (degreeB !== undefined && isFlagging(lookups.attributes(b)?.label)) this.indexFlagged(a, b);
   }
 
   private indexFlagged(node: string, flaggedNeighbour: string): void {

@@ -14,8 +14,8 @@ export interface StoredEdge {
  */
 export interface NodeLookups {
   attributes(node: string): NodeAttributes | undefined;
-  /** 0 for a node not in the graph. */
-  degree(node: string): number;
+  /** undefined for a node not in the graph. */
+  degree(node: string): number | undefined;
   undirectedEdge(a: string, b: string): StoredEdge | undefined;
   /** The edge from `source` to `target` (payments). */
   directedEdge(source: string, target: string): StoredEdge | undefined;
@@ -45,7 +45,7 @@ export function publicNodeLookups(g: AbstractGraph<NodeAttributes, EdgeAttribute
   const stored = (key: string | undefined): StoredEdge | undefined => (key === undefined ? undefined : { key, attributes: g.getEdgeAttributes(key) });
   return {
     attributes: (node) => (g.hasNode(node) ? g.getNodeAttributes(node) : undefined),
-    degree: (node) => (g.hasNode(node) ? g.degree(node) : 0),
+    degree: (node) => (g.hasNode(node) ? g.degree(node) : undefined),
     undirectedEdge: (a, b) => (g.hasNode(a) && g.hasNode(b) ? stored(g.undirectedEdge(a, b)) : undefined),
     directedEdge: (source, target) => (g.hasNode(source) && g.hasNode(target) ? stored(g.directedEdge(source, target)) : undefined),
   };
@@ -68,7 +68,7 @@ export function createNodeLookups(g: AbstractGraph<NodeAttributes, EdgeAttribute
     attributes: (node) => nodes.get(node)?.attributes,
     degree(node) {
       const data = nodes.get(node);
-      return data === undefined ? 0 : data.undirectedDegree + data.inDegree + data.outDegree;
+      return data === undefined ? undefined : data.undirectedDegree + data.inDegree + data.outDegree;
     },
     // an edge is in its ends' adjacency only while both ends are in the graph
     undirectedEdge: (a, b) => nodes.get(a)?.undirected[b],
