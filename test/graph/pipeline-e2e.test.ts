@@ -79,6 +79,8 @@ test('two processors on different partitions: A labelled fraud on the labels top
   assert.equal(reason.detail, `payer within 2 hops of a fraud entity: account:${accountB} —device:dev-shared— account:${accountA} (fraud, by analyst x, 2026-11-20: chargeback)`);
   assert.equal(decisions.get('pay-a')?.decision, 'block', 'A itself is labelled fraud');
   // And the other way round: instance one has B's link too.
-  await until('instance one to see B’s device link', () => instances[0]!.rep.stats().linksApplied >= 1);
+  // (its links: one per payment instance two decided, the probes it owns and pay-b; replicated logs are read with a
+  // fetch that waits up to 100 ms for more data, so they arrive after the decision)
+  await until('instance one to see B’s device link', () => instances[0]!.rep.stats().linksApplied >= 1 + probes.filter((a) => seenBy.get(a) === 'two').length);
   assert.deepEqual(instances[0]!.stage.stats().edges, instances[1]!.stage.stats().edges);
 });
