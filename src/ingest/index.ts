@@ -3,7 +3,6 @@ export { contentTypeOf, decodeEvent, validateEvent, type ContentType, type Decod
 export {
   createBatchConsumer,
   createKafka,
-  createRecordProducer,
   createTailConsumer,
   ensureTopics,
   type BatchConsumer,
@@ -16,3 +15,4 @@ export {
   type TopicSpec,
   type TailConsumerOptions,
 } from './kafka.ts';
+export { createRecordProducer, MAX_REQUEST_BYTES } from './record-producer.ts';
