@@ -4,7 +4,7 @@ import type { EdgeAttributes, EdgeKind, EntityType, LabelInfo, LabelledPayment, 
 import { entityTypeOf } from './entity.ts';
 import type { LinkRecord } from './link-codec.ts';
 import { useDictionaryAdjacency, type GraphInternals } from './dictionary-adjacency.ts';
-import { createNodeLookups, type NodeLookups } from './node-lookups.ts';
+import { createNodeLookups, publicNodeLookups, type NodeLookups } from './node-lookups.ts';
 
 export type DegreeLimits = Readonly<Record<EntityType, number>>;
 
@@ -98,8 +98,8 @@ export class EntityGraph {
     this.bucketMs = Math.max(1, Math.floor(options.horizonMs / BUCKETS_PER_HORIZON));
     this.limits = { ...DEFAULT_DEGREE_LIMITS, ...options.degreeLimits };
     this.graph = new Graph({ type: 'mixed', multi: false, allowSelfLoops: false });
-    useDictionaryAdjacency(this.graph as unknown as GraphInternals);
-    this.lookups = createNodeLookups(this.graph);
+    // the same check of graphology's internals decides both
+    this.lookups = useDictionaryAdjacency(this.graph as unknown as GraphInternals) ? createNodeLookups(this.graph) : publicNodeLookups(this.graph);
   }
 
   /** Records the links of one payment (local or replicated); then prunes what fell out of the horizon. */

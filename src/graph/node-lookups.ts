@@ -31,15 +31,6 @@ interface MixedNodeData {
   undirected: Record<string, StoredEdge | undefined>;
 }
 
-function isMixedNodeMap(nodes: unknown): nodes is Map<string, MixedNodeData> {
-  if (!(nodes instanceof Map)) return false;
-  for (const data of (nodes as Map<string, unknown>).values()) {
-    const d = data as Partial<MixedNodeData>;
-    return typeof d.undirectedDegree === 'number' && typeof d.outDegree === 'number' && typeof d.out === 'object' && typeof d.undirected === 'object';
-  }
-  return true;
-}
-
 /** Through graphology's public API: where its internals are not the ones this knows (another version). */
 export function publicNodeLookups(g: AbstractGraph<NodeAttributes, EdgeAttributes>): NodeLookups {
   const stored = (key: string | undefined): StoredEdge | undefined => (key === undefined ? undefined : { key, attributes: g.getEdgeAttributes(key) });
@@ -52,18 +43,13 @@ export function publicNodeLookups(g: AbstractGraph<NodeAttributes, EdgeAttribute
 }
 
 /**
- * Lookups on a mixed, non-multi graphology graph without self loops (the entity graph). Reads graphology's node map
- * directly when it is as version 0.26 keeps it (checked on a probe node now), else goes through the public API.
- * Node keys here are typed (`account:…`, `card:…`), so they never name a property of Object.prototype.
+ * Lookups on a mixed, non-multi graphology graph without self loops (the entity graph) that reads graphology 0.26's
+ * node map directly: only for a graph whose internals `useDictionaryAdjacency` recognised (it returned true), else
+ * `publicNodeLookups`. Node keys here are typed (`account:…`, `card:…`), so they never name a property of
+ * Object.prototype.
  */
 export function createNodeLookups(g: AbstractGraph<NodeAttributes, EdgeAttributes>): NodeLookups {
-  const nodes = (g as unknown as { _nodes?: unknown })._nodes;
-  const probe = '\u0000probe';
-  const empty = g.order === 0;
-  if (empty) g.addNode(probe, {});
-  const known = isMixedNodeMap(nodes);
-  if (empty) g.dropNode(probe);
-  if (!known) return publicNodeLookups(g);
+  const nodes = (g as unknown as { _nodes: Map<string, MixedNodeData> })._nodes;
   return {
     attributes: (node) => nodes.get(node)?.attributes,
     degree(node) {
