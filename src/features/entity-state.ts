@@ -23,6 +23,8 @@ export interface Bucket {
   s: number;
   /** Occurrences of each distinct value in this bucket, by field. */
   d: DistinctCounts | undefined;
+  /** The counting call that last changed c and s (its `b:` field is then written once, with the call's final values). */
+  counted: number;
 }
 
 export interface FirstCount {
@@ -83,7 +85,7 @@ export class EntityState {
     let size = this.buckets.get(bucketMs);
     if (size === undefined) this.buckets.set(bucketMs, (size = new Map()));
     let bucket = size.get(idx);
-    if (bucket === undefined) size.set(idx, (bucket = { ms: bucketMs, idx, c: 0, s: 0, d: undefined }));
+    if (bucket === undefined) size.set(idx, (bucket = { ms: bucketMs, idx, c: 0, s: 0, d: undefined, counted: 0 }));
     return bucket;
   }
 

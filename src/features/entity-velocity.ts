@@ -40,6 +40,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
   const R = plan.retentionMs;
   const IB = plan.idBucketMs;
   const writes: FieldWrites = { sets: [], deletes: [], ids: new Map(), idBucketDeletes: [], checks: new Map() };
+  const changes: Changes = { call: ++countingCalls, buckets: [], distinct: [] };
   const replies: EntityReply[] = [];
   const newIdBuckets: number[] = [];
   const wm0 = state.wm;
@@ -73,7 +74,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
       }
     }
     if (status !== Status.STALE) {
-      countEvent(plan, state, t, event, writes);
+      countEvent(plan, state, t, event, changes);
       if (wm === undefined || t > wm) state.wm = t;
     }
     const outputs = outputsAt(plan, state, t);
@@ -90,6 +91,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
     }
     replies.push({ status, lateMs, outputs });
   }
+  writeChanges(changes, writes.sets);
   const wm = state.wm;
   if (wm === undefined) return { replies, writes, expire: false, expireIdBuckets: newIdBuckets };
   if (wm !== wm0) writes.sets.push('w', String(wm));
@@ -115,7 +117,37 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
   return { replies, writes, expire, expireIdBuckets: expire ? [...state.idBuckets] : newIdBuckets };
 }
 
-function countEvent(plan: EntityPlan, state: EntityState, t: number, event: PaymentEvent, writes: FieldWrites): void {
+/** Numbers each counting call, so that a bucket knows whether the call has changed it already. */
+let countingCalls = 0;
+
+/**
+ * What one counting call changed, written once when it ends: an entity with many events in a batch (a busy terminal,
+ * a card-testing burst) would otherwise write the same bucket fields once per event.
+ */
+interface Changes {
+  readonly call: number;
+  /** Buckets whose count and sum changed, each once. */
+  readonly buckets: Bucket[];
+  /** bucket, field, value, occurrences after the change: one quadruple per counted occurrence. */
+  readonly distinct: (Bucket | string | number)[];
+}
+
+function writeChanges(changes: Changes, sets: string[]): void {
+  for (const bucket of changes.buckets) sets.push(bucketField(bucket), `${bucket.c}:${bucket.s}`);
+  const distinct = changes.distinct;
+  // newest first: a value's last occurrence holds its final count
+  const written = distinct.length > 4 ? new Set<string>() : undefined;
+  for (let i = distinct.length - 4; i >= 0; i -= 4) {
+    const name = distinctField(distinct[i] as Bucket, distinct[i + 1] as string, distinct[i + 2] as string);
+    if (written !== undefined) {
+      if (written.has(name)) continue;
+      written.add(name);
+    }
+    sets.push(name, String(distinct[i + 3]));
+  }
+}
+
+function countEvent(plan: EntityPlan, state: EntityState, t: number, event: PaymentEvent, changes: Changes): void {
   const windows = plan.windows;
   for (let w = 0; w < windows.length; w++) {
     const win = windows[w] as WindowPlan;
@@ -133,7 +165,10 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
     if (size.counts) {
       bucket.c += 1;
       bucket.s += event.amount;
-      writes.sets.push(bucketField(bucket), `${bucket.c}:${bucket.s}`);
+      if (bucket.counted !== changes.call) {
+        bucket.counted = changes.call;
+        changes.buckets.push(bucket);
+      }
     }
     for (const field of size.distinct) {
       const value = event[field];
@@ -141,7 +176,7 @@ function countEvent(plan: EntityPlan, state: EntityState, t: number, event: Paym
       let occurrences = 1;
       if (bucket.d === undefined) bucket.d = new DistinctCounts(field, value, 1);
       else occurrences = bucket.d.add(field, value, 1);
-      writes.sets.push(distinctField(bucket, field, value), String(occurrences));
+      changes.distinct.push(bucket, field, value, occurrences);
     }
     const expiry = (idx + size.keep) * bs + plan.latenessMs;
     if (state.nextTrim === undefined || expiry < state.nextTrim) state.nextTrim = expiry;
