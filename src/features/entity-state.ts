@@ -49,10 +49,11 @@ export interface RunningWindow {
 export interface FieldWrites {
   readonly sets: string[];
   readonly deletes: string[];
-  readonly ids: Map<number, string[]>;
+  /** In the commit script's form: idx, n, then n pairs (id, value), per group; a bucket may head more than one group. */
+  readonly ids: string[];
   readonly idBucketDeletes: number[];
-  /** id bucket index -> ids to look up there */
-  readonly checks: Map<number, string[]>;
+  /** id bucket index -> ids to look up there; undefined when there are none (most calls). */
+  checks: Map<number, string[]> | undefined;
 }
 
 export class EntityState {

@@ -39,7 +39,11 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
   const L = plan.latenessMs;
   const R = plan.retentionMs;
   const IB = plan.idBucketMs;
-  const writes: FieldWrites = { sets: [], deletes: [], ids: new Map(), idBucketDeletes: [], checks: new Map() };
+  const writes: FieldWrites = { sets: [], deletes: [], ids: [], idBucketDeletes: [], checks: undefined };
+  // the id group being appended to: events of one call mostly share an id bucket, so most calls write one group
+  let groupIdx = NaN;
+  let groupCountAt = -1;
+  let groupSize = 0;
   const changes: Changes = { call: ++countingCalls, buckets: [], distinct: [] };
   const replies: EntityReply[] = [];
   const newIdBuckets: number[] = [];
@@ -56,6 +60,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
       const lowest = Math.floor(event.ts / IB);
       for (const idx of state.idBuckets) {
         if (idx < lowest) continue;
+        writes.checks ??= new Map();
         let ids = writes.checks.get(idx);
         if (ids === undefined) writes.checks.set(idx, (ids = []));
         ids.push(event.id);
@@ -81,9 +86,15 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
     if (status !== Status.STALE) {
       state.remember(event.id, t, outputs);
       const idx = Math.floor(t / IB);
-      let ids = writes.ids.get(idx);
-      if (ids === undefined) writes.ids.set(idx, (ids = []));
-      ids.push(event.id, `${t},${outputs.join(',')}`);
+      if (idx !== groupIdx) {
+        if (groupSize > 0) writes.ids[groupCountAt] = String(groupSize);
+        groupIdx = idx;
+        groupCountAt = writes.ids.length + 1;
+        groupSize = 0;
+        writes.ids.push(String(idx), '');
+      }
+      groupSize++;
+      writes.ids.push(event.id, `${t},${outputs.join(',')}`);
       if (!state.idBuckets.has(idx)) {
         state.idBuckets.add(idx);
         newIdBuckets.push(idx);
@@ -91,6 +102,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
     }
     replies.push({ status, lateMs, outputs });
   }
+  if (groupSize > 0) writes.ids[groupCountAt] = String(groupSize);
   writeChanges(changes, writes.sets);
   const wm = state.wm;
   if (wm === undefined) return { replies, writes, expire: false, expireIdBuckets: newIdBuckets };

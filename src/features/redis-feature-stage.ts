@@ -118,11 +118,9 @@ export function createRedisFeatureStage(options: RedisFeatureStageOptions): Redi
   function count(group: Group, events: readonly PaymentEvent[]): void {
     const counted = countEntityEvents(group.plan, group.state, events, group.events);
     group.replies = counted.replies;
-    const { sets, deletes } = counted.writes;
-    const ids: string[] = [];
-    for (const [idx, pairs] of counted.writes.ids) ids.push(String(idx), String(pairs.length / 2), ...pairs);
+    const { sets, deletes, ids } = counted.writes;
     const checks: string[] = [];
-    for (const [idx, list] of counted.writes.checks) checks.push(String(idx), String(list.length), ...list);
+    if (counted.writes.checks !== undefined) for (const [idx, list] of counted.writes.checks) checks.push(String(idx), String(list.length), ...list);
     if (sets.length > 0 || deletes.length > 0 || ids.length > 0 || counted.writes.idBucketDeletes.length > 0) sets.unshift('v', token + (writes++).toString(36));
     group.entry = {
       key: group.key,

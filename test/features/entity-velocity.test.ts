@@ -59,4 +59,28 @@ describe('counting an entity', () => {
     assert.deepEqual(second.get('b:6000:10'), ['2:30']);
     assert.deepEqual(second.get('d:6000:10:terminal:T1'), ['2']);
   });
+
+  it('lists counted ids in the commit script\'s form, by id bucket in counting order, a late one in its own group', () => {
+    assert.ok(card);
+    assert.equal(card.idBucketMs, 7500);
+    // buckets 8, 8, 9, then 8 again (late, within the lateness), then 9
+    const times = [60_000, 61_000, 68_000, 64_000, 69_000];
+    const events = times.map((ts, i) => ({ ...payment(i, 'T1'), ts }));
+    const { ids } = countEntityEvents(card, new EntityState(), events, [0, 1, 2, 3, 4]).writes;
+    const groups: [string, string[]][] = [];
+    for (let i = 0; i < ids.length; ) {
+      const n = Number(ids[i + 1]);
+      const pairs = ids.slice(i + 2, i + 2 + 2 * n);
+      assert.equal(pairs.length, 2 * n);
+      groups.push([ids[i] as string, pairs.filter((_, j) => j % 2 === 0)]);
+      pairs.forEach((value, j) => j % 2 === 1 && assert.match(value, new RegExp(`^${times[Number(pairs[j - 1]!.slice(1))]},`)));
+      i += 2 + 2 * n;
+    }
+    assert.deepEqual(groups, [
+      ['8', ['e0', 'e1']],
+      ['9', ['e2']],
+      ['8', ['e3']],
+      ['9', ['e4']],
+    ]);
+  });
 });
