@@ -44,7 +44,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
   let groupIdx = NaN;
   let groupCountAt = -1;
   let groupSize = 0;
-  const changes: Changes = { call: ++countingCalls, buckets: [], distinct: [] };
+  const changes: Changes = { call: ++countingCalls, events: 0, buckets: [], distinct: [] };
   const replies: EntityReply[] = [];
   const newIdBuckets: number[] = [];
   const wm0 = state.wm;
@@ -80,6 +80,7 @@ export function countEntityEvents(plan: EntityPlan, state: EntityState, events: 
     }
     if (status !== Status.STALE) {
       countEvent(plan, state, t, event, changes);
+      changes.events++;
       if (wm === undefined || t > wm) state.wm = t;
     }
     const outputs = outputsAt(plan, state, t);
@@ -138,6 +139,8 @@ let countingCalls = 0;
  */
 interface Changes {
   readonly call: number;
+  /** Events counted by the call. */
+  events: number;
   /** Buckets whose count and sum changed, each once. */
   readonly buckets: Bucket[];
   /** bucket, field, value, occurrences after the change: one quadruple per counted occurrence. */
@@ -147,8 +150,9 @@ interface Changes {
 function writeChanges(changes: Changes, sets: string[]): void {
   for (const bucket of changes.buckets) sets.push(bucketField(bucket), `${bucket.c}:${bucket.s}`);
   const distinct = changes.distinct;
-  // newest first: a value's last occurrence holds its final count
-  const written = distinct.length > 4 ? new Set<string>() : undefined;
+  // newest first: a value's last occurrence holds its final count. One event counts each (bucket, field) once, so
+  // only a call of several events can repeat one
+  const written = changes.events > 1 && distinct.length > 4 ? new Set<string>() : undefined;
   for (let i = distinct.length - 4; i >= 0; i -= 4) {
     const name = distinctField(distinct[i] as Bucket, distinct[i + 1] as string, distinct[i + 2] as string);
     if (written !== undefined) {
