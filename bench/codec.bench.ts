@@ -3,10 +3,13 @@
  * - decode: `decodeEvent` (parse + validate into a PaymentEvent) against a bare `JSON.parse` of the same bytes;
  * - encode: `decisionRecords` (decision → topic records) against a bare `JSON.stringify` of the same decisions;
  * - Kafka record batches of 1,650 decision records (a batch's decisions share a partition): the one-pass writer
- *   (src/ingest/kafkajs-record-batch.ts) against kafkajs' own Record and RecordBatch modules, on the same records.
+ *   (src/ingest/kafkajs-record-batch.ts) against kafkajs' own Record and RecordBatch modules, on the same records;
+ * - Kafka produce requests of the same batches, decision messages as the record producer passes them: records copied
+ *   by name (src/ingest/kafkajs-produce-request.ts) against kafkajs' own request module, both on the one-pass writer.
  *
  *   node --import tsx bench/codec.bench.ts [--events 200000] [--json]
  */
+import '../src/ingest/kafkajs.ts';
 import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
 import { encode as encodeMsgpack } from '@msgpack/msgpack';
@@ -16,6 +19,7 @@ import { SyntheticStream } from '../src/generator/index.ts';
 import { decisionRecords } from '../src/sinks/index.ts';
 import { originalModule, recordBatch, RECORD_BATCH_MODULE, RECORD_MODULE, type RecordBatchInput, type RecordFields } from '../src/ingest/kafkajs-record-batch.ts';
 import type { Decision } from '../src/rules/decision.ts';
+import { produceRequest, PRODUCE_REQUEST_MODULE, type ProduceRequest, type ProduceRequestInput } from '../src/ingest/kafkajs-produce-request.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string', default: '200000' }, json: { type: 'boolean', default: false } } });
 const N = Number(args.events);
@@ -88,10 +92,17 @@ const measureAsync = async (run: () => Promise<number>): Promise<number> => {
 const kafkajsBatches = await measureAsync(async () => { let n = 0; for (const b of kafkaBatches) n += (await kafkajsBatch(batchInput(b.map((r) => kafkajsRecord({ ...r }))))).size(); return n; });
 add(`Kafka record batches of ${BATCH} (one pass)`, await measureAsync(async () => { let n = 0; for (const b of kafkaBatches) n += (await recordBatch(batchInput(b.map((r) => ({ ...r }))))).offset; return n; }), kafkajsBatches);
 
+const kafkajsRequest = originalModule<(input: ProduceRequestInput) => ProduceRequest>(PRODUCE_REQUEST_MODULE);
+const messageBatches = Array.from({ length: Math.ceil(N / BATCH) }, (_, b) => kafkaRecords.slice(b * BATCH, Math.min(N, (b + 1) * BATCH)).map((r) => (r.headers === undefined ? { key: r.key, value: r.value } : { key: r.key, value: r.value, headers: r.headers })));
+const requestOf = (messages: (typeof messageBatches)[number]): ProduceRequestInput => ({ acks: -1, timeout: 30_000, topicData: [{ topic: 'decisions', partitions: [{ partition: 0, messages }] }] });
+const encodedSize = async (request: ProduceRequest): Promise<number> => ((await request.encode()) as unknown as { size(): number }).size();
+const kafkajsRequests = await measureAsync(async () => { let n = 0; for (const m of messageBatches) n += await encodedSize(kafkajsRequest(requestOf(m))); return n; });
+add(`Kafka produce requests of ${BATCH} (records by name)`, await measureAsync(async () => { let n = 0; for (const m of messageBatches) n += await encodedSize(produceRequest(requestOf(m))); return n; }), kafkajsRequests);
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]!.toFixed(2)}, Node ${process.version}`;
 console.log(`decode / encode, ${N.toLocaleString('en')} synthetic events, best of ${ROUNDS} rounds; ${machine}`);
 console.log('| stage | ns/event | baseline ns/event | ratio to baseline |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const r of rows) console.log(`| ${r.name} | ${r.nsPerEvent} | ${r.baselineNsPerEvent} | ${(r.nsPerEvent / r.baselineNsPerEvent).toFixed(2)} |`);
-console.log("baselines: bare JSON.parse of the same bytes (decode), bare JSON.stringify of the same decisions (encode), kafkajs' own Record + RecordBatch (record batches)");
+console.log("baselines: bare JSON.parse of the same bytes (decode), bare JSON.stringify of the same decisions (encode), kafkajs' own Record + RecordBatch (record batches), kafkajs' own produce request on the same batch writer (produce requests)");
 if (args.json) console.log(JSON.stringify({ events: N, machine, rows }));

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as KafkaJS from 'kafkajs';
+import { installProduceRequest } from './kafkajs-produce-request.ts';
 import { installModule, installRecordBatchWriter } from './kafkajs-record-batch.ts';
 
 /**
@@ -35,6 +36,7 @@ export const GROUPING_MODULE = require.resolve('kafkajs/src/producer/groupMessag
 installModule(GROUPING_MODULE, groupMessagesPerPartition);
 
 installRecordBatchWriter();
+installProduceRequest();
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
 /** kafkajs' protocol encoder, as far as the varint writers below use it. */

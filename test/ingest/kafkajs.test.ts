@@ -5,6 +5,7 @@ import { GROUPING_MODULE, groupMessagesPerPartition, linearGroupingInstalled, or
 import '../../src/ingest/index.ts';
 import { originalModule, recordBatch, recordBatchWriterInstalled, RECORD_BATCH_MODULE, RECORD_MODULE, type RecordBatchInput, type RecordFields } from '../../src/ingest/kafkajs-record-batch.ts';
 import { crc32c } from '../../src/ingest/crc32c.ts';
+import { produceRequest, produceRequestInstalled, PRODUCE_REQUEST_MODULE, type ProduceRequest, type ProduceRequestInput } from '../../src/ingest/kafkajs-produce-request.ts';
 
 type Group = typeof groupMessagesPerPartition;
 
@@ -97,5 +98,59 @@ describe('kafkajs record batches written in one pass', () => {
 
   it('is what kafkajs\' produce request uses once Vigil\'s Kafka seam is imported', () => {
     assert.equal(recordBatchWriterInstalled(), true);
+  });
+});
+
+describe('kafkajs produce requests with records copied by name', () => {
+  const require = createRequire(import.meta.url);
+  const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): unknown };
+  const original = originalModule<(input: ProduceRequestInput) => ProduceRequest>(PRODUCE_REQUEST_MODULE);
+  const bytes = async (request: ProduceRequest): Promise<Buffer> => ((await request.encode()) as unknown as { buffer: Buffer }).buffer;
+  let seed = 5;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const messages = (count: number, timestamps: 'none' | 'numbers' | 'text' | 'some') =>
+    Array.from({ length: count }, (_, i) => {
+      const message: Record<string, unknown> = { key: next() < 0.1 ? null : `acc-${i}`, value: next() < 0.5 ? `{"decision":"allow","i":${i}}` : Buffer.from(`bytes ${i}`) };
+      if (next() < 0.4) message.headers = { 'content-type': 'application/json', 'vigil-reason': Buffer.from('r') };
+      if (timestamps === 'numbers' || (timestamps === 'some' && i % 2 === 0)) message.timestamp = 1_700_000_000_000 + Math.floor(next() * 5000);
+      if (timestamps === 'text') message.timestamp = String(1_700_000_000_000 + Math.floor(next() * 5000));
+      message.partition = i % 3;
+      return message;
+    });
+
+  it('encodes the bytes kafkajs\' own request encodes: topics, partitions, timestamps or none, transactions, compression', async (t) => {
+    t.mock.method(Date, 'now', () => 1_700_000_001_234);
+    const cases: ProduceRequestInput[] = [
+      { acks: -1, timeout: 30000, topicData: [] },
+      { acks: -1, timeout: 30000, topicData: [{ topic: 'decisions', partitions: [{ partition: 4, messages: messages(1650, 'none') as never }] }] },
+      {
+        acks: 1,
+        timeout: 5000,
+        compression: 0,
+        topicData: [
+          { topic: 'decisions', partitions: [{ partition: 0, messages: messages(7, 'numbers') as never }, { partition: 2, messages: messages(0, 'none') as never }] },
+          { topic: 'alerts', partitions: [{ partition: 1, messages: messages(30, 'text') as never }, { partition: 5, messages: messages(11, 'some') as never }] },
+        ],
+      },
+      { acks: -1, timeout: 30000, transactionalId: 'vigil-tx', producerId: Long.fromValue(987), producerEpoch: 2, topicData: [{ topic: 'decisions', partitions: [{ partition: 3, firstSequence: 41, messages: messages(20, 'none') as never }] }] },
+      { acks: -1, timeout: 30000, compression: 1, topicData: [{ topic: 'decisions', partitions: [{ partition: 0, messages: messages(50, 'some') as never }] }] },
+    ];
+    for (const [i, input] of cases.entries()) {
+      const expected = original(input);
+      const actual = produceRequest(input);
+      assert.deepEqual({ ...actual, encode: undefined, expectResponse: actual.expectResponse() }, { ...expected, encode: undefined, expectResponse: expected.expectResponse() }, `case ${i}`);
+      assert.deepEqual(await bytes(actual), await bytes(expected), `case ${i}`);
+    }
+  });
+
+  it('is what kafkajs\' produce requests v3 to v7 use once Vigil\'s Kafka seam is imported', async (t) => {
+    t.mock.method(Date, 'now', () => 1_700_000_001_234);
+    assert.equal(produceRequestInstalled(), true);
+    const input: ProduceRequestInput = { acks: -1, timeout: 30000, topicData: [{ topic: 'decisions', partitions: [{ partition: 1, messages: messages(12, 'none') as never }] }] };
+    for (const version of [3, 4, 5, 6, 7]) {
+      const request = (require(`kafkajs/src/protocol/requests/produce/v${version}/request.js`) as (input: ProduceRequestInput) => ProduceRequest)(input);
+      assert.equal(request.apiVersion, version);
+      assert.deepEqual(await bytes(request), await bytes(produceRequest(input)));
+    }
   });
 });
