@@ -11,7 +11,7 @@
            { expected version ('' = the hash must not exist), expire (1 = set the TTL on the state hash),
              { field, value, ... } to set on the state hash (the first pair is 'v' and the new version whenever
                anything is written), { field, ... } to delete from it,
-             { idx, n, id, value, ... (n pairs), ... } ids to add, by id bucket,
+             { idx, n, id, value, ... (n pairs), ... } ids to add, by id bucket (a bucket may head several groups),
              { idx, ... } id buckets to delete,
              { idx, n, id, ... (n ids), ... } ids to look up, by id bucket: the writer counted them as new,
              { idx, ... } id buckets to set the TTL on }
