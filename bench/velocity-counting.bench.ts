@@ -88,7 +88,8 @@ function pass(counter: Counter): { us: number; bytes: number; replies: number } 
         }
         const counted = counter.velocity.countEntityEvents(plan, state, batch, indexes);
         replies += counted.replies.length;
-        entries.push([state.version, counted.expire ? 1 : 0, counted.writes.sets, counted.writes.deletes, flatIds(counted.writes.ids), counted.writes.idBucketDeletes.map(String), flatChecks(counted.writes.checks), counted.expireIdBuckets.map(String)]);
+        const { ids, checks } = counted.writes as { ids: readonly string[] | Map<number, string[]>; checks: Map<number, string[]> | undefined };
+        entries.push([state.version, counted.expire ? 1 : 0, counted.writes.sets, counted.writes.deletes, ids instanceof Map ? flatGroups(ids, 2) : ids, counted.writes.idBucketDeletes.map(String), flatGroups(checks, 1), counted.expireIdBuckets.map(String)]);
       }
       bytes += JSON.stringify(entries).length;
     }
@@ -97,17 +98,13 @@ function pass(counter: Counter): { us: number; bytes: number; replies: number } 
   return { us: (used.user + used.system) / EVENTS, bytes: bytes / EVENTS, replies };
 }
 
-/** Ids in the script's flat form; a checkout from before `099a625` gives them as a Map by id bucket. */
-function flatIds(ids: readonly string[] | Map<number, string[]>): readonly string[] {
-  if (!(ids instanceof Map)) return ids;
+/**
+ * Groups by id bucket in the script's flat form (idx, n, then n items of `width` strings), as the stage writes the
+ * look-ups; a checkout from before `099a625` gives its counted ids as such a Map too (items of 2: id, value).
+ */
+function flatGroups(groups: Map<number, string[]> | undefined, width: 1 | 2): string[] {
   const flat: string[] = [];
-  for (const [idx, pairs] of ids) flat.push(String(idx), String(pairs.length / 2), ...pairs);
-  return flat;
-}
-
-function flatChecks(checks: Map<number, string[]> | undefined): string[] {
-  const flat: string[] = [];
-  if (checks !== undefined) for (const [idx, list] of checks) flat.push(String(idx), String(list.length), ...list);
+  if (groups !== undefined) for (const [idx, items] of groups) flat.push(String(idx), String(items.length / width), ...items);
   return flat;
 }
 

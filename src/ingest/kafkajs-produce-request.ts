@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { installModule, RECORD_BATCH_MODULE, RECORD_MODULE, type RecordBatchInput, type RecordFields } from './kafkajs-record-batch.ts';
+import { Encoder, installModule, RECORD_BATCH_MODULE, RECORD_MODULE, type RecordBatchFn, type RecordFields } from './kafkajs-record-batch.ts';
 
 /**
  * kafkajs' Produce request v3 (v4 to v7 reuse it), with each record's fields copied by name. kafkajs builds every
@@ -11,15 +11,6 @@ import { installModule, RECORD_BATCH_MODULE, RECORD_MODULE, type RecordBatchInpu
  */
 const require = createRequire(import.meta.url);
 
-interface Encoder {
-  writeString(value: string | null): Encoder;
-  writeInt16(value: number): Encoder;
-  writeInt32(value: number): Encoder;
-  writeArray(value: readonly Encoder[]): Encoder;
-  writeEncoder(value: Encoder): Encoder;
-  size(): number;
-}
-const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => Encoder;
 const Long = require('kafkajs/src/utils/long.js') as { fromInt(value: number): unknown };
 const { Types } = require('kafkajs/src/protocol/message/compression/index.js') as { Types: { None: number } };
 const { Produce: API_KEY } = require('kafkajs/src/protocol/requests/apiKeys.js') as { Produce: number };
@@ -64,9 +55,9 @@ export interface ProduceRequest {
 }
 
 // resolved when a request is first encoded, so that they are the module cache's (the one-pass writers once installed)
-let batchModules: { Record: (fields: RecordFields) => unknown; RecordBatch: (input: RecordBatchInput) => Promise<Encoder> } | undefined;
+let batchModules: { Record: (fields: RecordFields) => unknown; RecordBatch: RecordBatchFn } | undefined;
 function batchWriters(): NonNullable<typeof batchModules> {
-  batchModules ??= { Record: require(RECORD_MODULE), RecordBatch: (require(RECORD_BATCH_MODULE) as { RecordBatch: (input: RecordBatchInput) => Promise<Encoder> }).RecordBatch };
+  batchModules ??= { Record: require(RECORD_MODULE), RecordBatch: (require(RECORD_BATCH_MODULE) as { RecordBatch: RecordBatchFn }).RecordBatch };
   return batchModules;
 }
 
@@ -96,10 +87,11 @@ async function partitionRecords({ partition, firstSequence, messages }: Partitio
   const firstTimestamp = timestamps.length === 0 ? now : timestamps[0];
   const maxTimestamp = timestamps.length === 0 ? now : timestamps[timestamps.length - 1];
   const { Record, RecordBatch } = batchWriters();
+  const first = Number(firstTimestamp);
   const records = new Array<RecordFields>(messages.length);
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i] as ProducedMessage;
-    const timestampDelta = Number(message.timestamp || now) - Number(firstTimestamp);
+    const timestampDelta = Number(message.timestamp || now) - first;
     records[i] = Record({ key: message.key, value: message.value, headers: message.headers, offsetDelta: i, timestampDelta }) as RecordFields;
   }
   const batch = await RecordBatch({

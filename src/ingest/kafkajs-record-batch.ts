@@ -13,7 +13,8 @@ import { crc32c } from './crc32c.ts';
  */
 const require = createRequire(import.meta.url);
 
-interface Encoder {
+/** kafkajs' protocol encoder, as far as its replacements here and in kafkajs-produce-request.ts use it. */
+export interface Encoder {
   buf: Buffer;
   offset: number;
   writeInt8(value: number): Encoder;
@@ -24,13 +25,17 @@ interface Encoder {
   writeVarLong(value: unknown): Encoder;
   writeVarIntBytes(value: unknown): Encoder;
   writeVarIntString(value: unknown): Encoder;
+  writeString(value: string | null): Encoder;
+  writeArray(value: readonly Encoder[]): Encoder;
+  writeEncoder(value: Encoder): Encoder;
+  size(): number;
 }
 interface EncoderClass {
   new (initialSize?: number): Encoder;
   sizeOfVarInt(value: number): number;
   sizeOfVarLong(value: unknown): number;
 }
-const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
+export const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
 
 /** What kafkajs' produce request passes for each record: the message with its deltas. */
 export interface RecordFields {
@@ -55,7 +60,7 @@ export interface RecordBatchInput {
   records?: readonly RecordFields[];
 }
 
-type RecordBatchFn = (input: RecordBatchInput) => Promise<Encoder>;
+export type RecordBatchFn = (input: RecordBatchInput) => Promise<Encoder>;
 
 export const RECORD_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
 export const RECORD_BATCH_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/v0/index.js');
