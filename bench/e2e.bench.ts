@@ -2,8 +2,13 @@
 // against a pass-through consumer→producer with the same Kafka client and settings but no scoring
 // (the ceiling), on the same broker, the same pre-produced topic and the same machine, in one run.
 //
-//   npm run bench:e2e -- [--events 50000] [--warmup 0] [--partitions 12] [--json]
+//   npm run bench:e2e -- [--events 50000] [--warmup 0] [--partitions 12] [--rounds 3] [--json]
 //   (the npm script gives node the processor's young-generation flags, as bin/vigil.js does)
+//
+// --rounds R: the ceiling and the full pipeline run alternately R times on the same pre-produced topic (each round
+// with its own consumer groups, graph-links topic and velocity keys, so no round sees another's state). This VM's
+// speed drifts by up to 2x within an hour and one ceiling run lasts well under a second, so a single pair's ratio
+// is noise: the summary gives each figure's median over the rounds, and the range of the per-round ratios.
 //
 // Without --warmup: both drain a backlog of `events` from the start, on empty state (every entity new).
 // --warmup W: W events go first (earlier in event time) and W more after, and only the middle `events` are timed:
@@ -12,7 +17,7 @@
 // Beside this process's CPU per event, each run reports the broker's (its pid file in the stack's state directory),
 // Redis's (INFO cpu) and the share of the machine left idle (/proc/stat), over the same timed window.
 import { parseArgs } from 'node:util';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import * as hdr from 'hdr-histogram-js';
@@ -25,13 +30,16 @@ import { SyntheticStream } from '../src/generator/index.ts';
 import { stackUp } from '../src/stack/index.ts';
 import { redisCpuMicros } from './lib/redis-cpu.ts';
 import { brokerCpuSeconds, machineTicks } from './lib/machine-cpu.ts';
+import { machineLine, markdownTable } from './lib/table.ts';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '50000' }, warmup: { type: 'string', default: '0' }, partitions: { type: 'string', default: '12' }, json: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string', default: '50000' }, warmup: { type: 'string', default: '0' }, partitions: { type: 'string', default: '12' }, rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
 const N = Number(args.events);
 const W = Number(args.warmup);
 const TAIL = W;
 const TOTAL = W + N + TAIL;
 const PARTITIONS = Number(args.partitions);
+const ROUNDS = Number(args.rounds);
+if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, not ${args.rounds}`);
 const log = createLogger('error');
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -53,7 +61,10 @@ const env = {
 };
 const config = loadConfig(env);
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: base, logger: log });
-await ensureTopics(kafka, ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'lists', 'passthrough'].map((t) => ({ topic: `${base}.${t}`, partitions: PARTITIONS })));
+const topicNames = ['payments', 'decisions', 'alerts', 'dlq', 'labels', 'lists', 'passthrough', ...Array.from({ length: ROUNDS }, (_, r) => `links-${r}`)];
+await ensureTopics(kafka, topicNames.map((t) => ({ topic: `${base}.${t}`, partitions: PARTITIONS })));
+/** A round's processor: its own group, graph-links topic (its graph replays that topic at start) and velocity keys. */
+const roundConfig = (round: number) => loadConfig({ ...env, VIGIL_GROUP_ID: `${base}-vigil-${round}`, VIGIL_TOPIC_LINKS: `${base}.links-${round}`, VIGIL_FEATURES_KEY_PREFIX: `${base}:${round}:` });
 
 say(`producing ${TOTAL} synthetic payments to ${config.topicPayments}…`);
 const producer = createRecordProducer(kafka);
@@ -145,8 +156,8 @@ function timedWindow(onStart: () => void = () => {}) {
   };
 }
 
-async function passThrough(): Promise<Run> {
-  const consumer = createBatchConsumer(kafka, paymentsConsumerOptions(config, `${base}-ceiling`));
+async function passThrough(round: number): Promise<Run> {
+  const consumer = createBatchConsumer(kafka, paymentsConsumerOptions(config, `${base}-ceiling-${round}`));
   const out = createRecordProducer(kafka);
   const span = timedWindow();
   const finished = new Promise<TimedWindow>((resolve) => {
@@ -165,7 +176,10 @@ async function passThrough(): Promise<Run> {
   return { seconds: result.seconds, eventsPerSec: Math.round(timedEvents / result.seconds), cpuMsPerEvent: result.cpuMs / timedEvents, gcMsPerEvent: result.gcMs / timedEvents, brokerCpuMsPerEvent: perEvent(result.brokerCpuMs, timedEvents), machineIdle: result.machineIdle };
 }
 
-async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; redisCommandsPerEvent: number; redisCpuMsPerEvent: number; outcomes: Record<string, number> }> {
+type PipelineRun = Run & { p50Ms: number; p99Ms: number; redisCommandsPerEvent: number; redisCpuMsPerEvent: number; outcomes: Record<string, number> };
+
+async function fullPipeline(round: number): Promise<PipelineRun> {
+  const config = roundConfig(round);
   const redis = new Redis(config.redisUrl);
   // Redis's command count and CPU, read together (INFO takes a round trip, so it is read as the window opens and closes)
   const commands = async () => ({ commands: Number(/total_commands_processed:(\d+)/.exec(await redis.info('stats'))![1]), cpuMicros: await redisCpuMicros(redis) });
@@ -228,15 +242,34 @@ async function fullPipeline(): Promise<Run & { p50Ms: number; p99Ms: number; red
   };
 }
 
-say('ceiling: pass-through consumer → producer…');
-const ceiling = await passThrough();
-say('full pipeline: decode → velocity (Redis) → graph → rules → decisions…');
-const full = await fullPipeline();
+const rounds: { ceiling: Run; full: PipelineRun }[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const of = ROUNDS > 1 ? ` (round ${round + 1} of ${ROUNDS})` : '';
+  say(`ceiling: pass-through consumer → producer${of}…`);
+  const ceiling = await passThrough(round);
+  say(`full pipeline: decode → velocity (Redis) → graph → rules → decisions${of}…`);
+  const full = await fullPipeline(round);
+  rounds.push({ ceiling, full });
+}
 await producer.close();
 const admin = kafka.admin();
 await admin.connect();
-await admin.deleteTopics({ topics: ['payments', 'decisions', 'alerts', 'dlq', 'links', 'labels', 'lists', 'passthrough'].map((t) => `${base}.${t}`) }).catch(() => {});
+await admin.deleteTopics({ topics: topicNames.map((t) => `${base}.${t}`) }).catch(() => {});
 await admin.disconnect();
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+/** The median over the rounds of one figure (null when the broker's CPU could not be read). */
+const medianOf = (pick: (r: (typeof rounds)[number]) => number | null): number | null => {
+  const values = rounds.map(pick);
+  return values.some((v) => v === null) ? null : round3(median(values as number[]));
+};
+const ratios = rounds.map((r) => r.full.eventsPerSec / r.ceiling.eventsPerSec);
+const lastFull = rounds[rounds.length - 1]!.full;
 
 const result = {
   bench: 'e2e',
@@ -244,31 +277,49 @@ const result = {
   events: N,
   warmupEvents: W,
   partitions: PARTITIONS,
-  eventsPerSec: full.eventsPerSec,
-  ceilingEventsPerSec: ceiling.eventsPerSec,
-  ratioToCeiling: Math.round((full.eventsPerSec / ceiling.eventsPerSec) * 1000) / 1000,
-  p50Ms: full.p50Ms,
-  p99Ms: full.p99Ms,
+  rounds: ROUNDS,
+  summary: 'each figure is its median over the rounds; ratioToCeiling is the median of the per-round ratios (each from a ceiling and a pipeline run minutes apart)',
+  eventsPerSec: Math.round(median(rounds.map((r) => r.full.eventsPerSec))),
+  ceilingEventsPerSec: Math.round(median(rounds.map((r) => r.ceiling.eventsPerSec))),
+  ratioToCeiling: round3(median(ratios)),
+  ratioToCeilingRange: [round3(Math.min(...ratios)), round3(Math.max(...ratios))],
+  p50Ms: medianOf((r) => r.full.p50Ms),
+  p99Ms: medianOf((r) => r.full.p99Ms),
   latencyNote: 'per event, from the batch leaving Kafka to its decision being ready to produce (Decision.latencyMs), in a drain of a pre-produced backlog',
-  redisCommandsPerEvent: full.redisCommandsPerEvent,
-  cpuMsPerEvent: Math.round(full.cpuMsPerEvent * 1000) / 1000,
-  ceilingCpuMsPerEvent: Math.round(ceiling.cpuMsPerEvent * 1000) / 1000,
-  gcMsPerEvent: Math.round(full.gcMsPerEvent * 1000) / 1000,
-  ceilingGcMsPerEvent: Math.round(ceiling.gcMsPerEvent * 1000) / 1000,
-  redisCpuMsPerEvent: full.redisCpuMsPerEvent,
-  brokerCpuMsPerEvent: full.brokerCpuMsPerEvent,
-  ceilingBrokerCpuMsPerEvent: ceiling.brokerCpuMsPerEvent,
-  machineIdle: Math.round(full.machineIdle * 1000) / 1000,
-  ceilingMachineIdle: Math.round(ceiling.machineIdle * 1000) / 1000,
-  outcomes: full.outcomes,
+  redisCommandsPerEvent: medianOf((r) => r.full.redisCommandsPerEvent),
+  cpuMsPerEvent: medianOf((r) => r.full.cpuMsPerEvent),
+  ceilingCpuMsPerEvent: medianOf((r) => r.ceiling.cpuMsPerEvent),
+  gcMsPerEvent: medianOf((r) => r.full.gcMsPerEvent),
+  ceilingGcMsPerEvent: medianOf((r) => r.ceiling.gcMsPerEvent),
+  redisCpuMsPerEvent: medianOf((r) => r.full.redisCpuMsPerEvent),
+  brokerCpuMsPerEvent: medianOf((r) => r.full.brokerCpuMsPerEvent),
+  ceilingBrokerCpuMsPerEvent: medianOf((r) => r.ceiling.brokerCpuMsPerEvent),
+  machineIdle: medianOf((r) => r.full.machineIdle),
+  ceilingMachineIdle: medianOf((r) => r.ceiling.machineIdle),
+  outcomesOfLastRound: lastFull.outcomes,
+  perRound: rounds.map(({ ceiling, full }) => ({
+    ceilingEventsPerSec: ceiling.eventsPerSec,
+    eventsPerSec: full.eventsPerSec,
+    ratioToCeiling: round3(full.eventsPerSec / ceiling.eventsPerSec),
+    cpuMsPerEvent: round3(full.cpuMsPerEvent),
+    gcMsPerEvent: round3(full.gcMsPerEvent),
+    redisCpuMsPerEvent: full.redisCpuMsPerEvent,
+    brokerCpuMsPerEvent: full.brokerCpuMsPerEvent,
+    machineIdle: round3(full.machineIdle),
+  })),
 };
+const cell = (x: number | null): string | number => (x === null ? 'n/a' : x);
+const percent = (x: number | null): string => (x === null ? 'n/a' : `${Math.round(x * 100)} %`);
+const rows: (string | number)[][] = [];
+rounds.forEach(({ ceiling, full }, i) => {
+  rows.push([`${i + 1}`, 'pass-through ceiling', ceiling.eventsPerSec, round3(ceiling.cpuMsPerEvent), round3(ceiling.gcMsPerEvent), cell(ceiling.brokerCpuMsPerEvent), '–', percent(ceiling.machineIdle), '–']);
+  rows.push([`${i + 1}`, 'full pipeline', full.eventsPerSec, round3(full.cpuMsPerEvent), round3(full.gcMsPerEvent), cell(full.brokerCpuMsPerEvent), cell(full.redisCpuMsPerEvent), percent(full.machineIdle), round3(ratios[i]!)]);
+});
 process.stdout.write(
   [
-    `| run | events/s | CPU ms/event (Node) | of which GC | broker CPU ms/event | Redis CPU ms/event | machine idle |`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
-    `| pass-through ceiling | ${ceiling.eventsPerSec} | ${result.ceilingCpuMsPerEvent} | ${result.ceilingGcMsPerEvent} | ${result.ceilingBrokerCpuMsPerEvent ?? 'n/a'} | – | ${Math.round(result.ceilingMachineIdle * 100)} % |`,
-    `| full pipeline | ${full.eventsPerSec} | ${result.cpuMsPerEvent} | ${result.gcMsPerEvent} | ${result.brokerCpuMsPerEvent ?? 'n/a'} | ${result.redisCpuMsPerEvent} | ${Math.round(result.machineIdle * 100)} % |`,
-    `ratio ${result.ratioToCeiling}; decision latency p50 ${full.p50Ms} ms, p99 ${full.p99Ms} ms; Redis commands/event ${full.redisCommandsPerEvent}`,
+    machineLine(cpus(), totalmem()),
+    markdownTable(['round', 'run', 'events/s', 'CPU ms/event (Node)', 'of which GC', 'broker CPU ms/event', 'Redis CPU ms/event', 'machine idle', 'ratio'], rows),
+    `median over ${ROUNDS} round${ROUNDS > 1 ? 's' : ''}: full pipeline ${result.eventsPerSec} events/s, ceiling ${result.ceilingEventsPerSec}, ratio ${result.ratioToCeiling} (per round ${result.ratioToCeilingRange[0]}–${result.ratioToCeilingRange[1]}); decision latency p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; Redis commands/event ${result.redisCommandsPerEvent}`,
     '',
   ].join('\n'),
 );
