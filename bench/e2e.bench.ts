@@ -31,6 +31,7 @@ import { stackUp } from '../src/stack/index.ts';
 import { redisCpuMicros } from './lib/redis-cpu.ts';
 import { brokerCpuSeconds, machineTicks } from './lib/machine-cpu.ts';
 import { machineLine, markdownTable } from './lib/table.ts';
+import { deleteKeysWithPrefix } from './lib/redis-keys.ts';
 
 const { values: args } = parseArgs({ options: { events: { type: 'string', default: '50000' }, warmup: { type: 'string', default: '0' }, partitions: { type: 'string', default: '12' }, rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
 const N = Number(args.events);
@@ -220,12 +221,7 @@ async function fullPipeline(round: number): Promise<PipelineRun> {
   if (process.env.BENCH_STAGES) process.stderr.write(`${JSON.stringify((await metrics.stageSeconds.get()).values.filter((v) => v.metricName?.endsWith('_sum')).map((v) => [v.labels.stage, Math.round((v.value * 1e6) / TOTAL)]))}\n`);
   await processor.stop();
   // the velocity state this run wrote (one hash per entity) would otherwise stay until its idle TTL
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 10_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, config.featuresKeyPrefix);
   await redis.quit();
   return {
     seconds: result.seconds,

@@ -17,6 +17,7 @@ import { EntityState, packHash } from '../src/features/entity-state.ts';
 import { registerLoadScript, statesOf } from '../src/features/load-script.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { redisCpuMicros } from './lib/redis-cpu.ts';
+import { deleteKeysWithPrefix } from './lib/redis-keys.ts';
 
 const { values: args } = parseArgs({ options: { entities: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '20' }, json: { type: 'boolean', default: false } } });
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6390';
@@ -74,6 +75,6 @@ const [baseline, script] = rows as [(typeof rows)[0], (typeof rows)[0]];
 console.log(`script / HGETALL: Node CPU ×${(baseline.nodeCpuMicrosPerState / script.nodeCpuMicrosPerState).toFixed(2)} less, Redis CPU ×${(script.redisCpuMicrosPerState / baseline.redisCpuMicrosPerState).toFixed(2)}`);
 if (args.json) console.log(JSON.stringify({ states: keys.length, rows }));
 
-for await (const batch of client.scanStream({ match: `${prefix}*`, count: 1000 })) if ((batch as string[]).length > 0) await client.unlink(...(batch as string[]));
+await deleteKeysWithPrefix(client, prefix);
 await stage.close();
 await client.quit();

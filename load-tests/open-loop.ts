@@ -8,6 +8,12 @@
 //   node --import tsx load-tests/open-loop.ts --steps 5000,10000,15000,20000 --duration 30 --budget-p99-ms 15
 //   node --import tsx load-tests/open-loop.ts --rate 1000 --duration 600 --baseline-duration 60   (a memory run)
 //   node --import tsx load-tests/open-loop.ts --rate 3000 --send-every-ms 5   (the generator sends every 5 ms, as a lingering producer)
+//   node --import tsx load-tests/open-loop.ts --rate 1000 --state shared   (over the velocity state already in Redis: a prefilled day, earlier runs)
+//
+// --state fresh (the default): each step's `vigil run` counts into velocity keys of its own, deleted after the step, so
+// every step starts from the same empty state whatever ran before it (a later step would otherwise meet the earlier
+// steps' state with a cold cache: a restart, which costs several times more per event). --state shared: the keys
+// under VIGIL_FEATURES_KEY_PREFIX (default vigil:), kept, as load-tests/prefill-history.ts writes them.
 import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -21,6 +27,7 @@ import { Kafka, logLevel } from '../src/ingest/kafkajs.ts';
 import { VigilPartitioner } from '../src/ingest/partitioner.ts';
 import { brokerCpuSeconds, machineTicks } from '../bench/lib/machine-cpu.ts';
 import { redisCpuMicros } from '../bench/lib/redis-cpu.ts';
+import { deleteKeysWithPrefix } from '../bench/lib/redis-keys.ts';
 import { stackUp } from '../src/stack/index.ts';
 import { SyntheticStream } from '../src/generator/index.ts';
 import { freePort, startPassThrough, startVigil } from './lib/vigil-process.ts';
@@ -40,6 +47,7 @@ const { values } = parseArgs({
     // how often the generator sends what is due (a switch's producer linger): every event keeps its scheduled time, so
     // a longer interval shows in the latency; 1 ms is about a produce request per millisecond
     'send-every-ms': { type: 'string', default: '1' },
+    state: { type: 'string', default: 'fresh' },
     partitions: { type: 'string', default: '12' },
     out: { type: 'string', default: join(import.meta.dirname, 'results') },
     json: { type: 'boolean', default: false },
@@ -81,6 +89,7 @@ type Target = 'vigil' | 'pass-through';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390', { lazyConnect: true });
+const freshState = values.state !== 'shared';
 
 async function measure(target: Target, rate: number, durationS: number, warmupS: number, partitions: number): Promise<Measured> {
   const base = `load-${Date.now().toString(36)}`;
@@ -102,6 +111,7 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
       VIGIL_TOPIC_LINKS: `${base}.links`,
       VIGIL_TOPIC_LABELS: `${base}.labels`,
       VIGIL_TOPIC_PARTITIONS: String(partitions),
+      ...(freshState ? { VIGIL_FEATURES_KEY_PREFIX: `${base}:` } : {}),
     },
     await freePort(),
   );
@@ -206,6 +216,7 @@ async function measure(target: Target, rate: number, durationS: number, warmupS:
   await subject.stop();
   await admin.deleteTopics({ topics: names }).catch(() => {});
   await admin.disconnect();
+  if (freshState && target === 'vigil') await deleteKeysWithPrefix(redis, `${base}:`);
   const measuredSeconds = durationS - warmupS;
   return {
     targetRate: rate,
@@ -240,6 +251,7 @@ const baselineDurationS = Number(values['baseline-duration'] ?? values.duration)
 const budget = Number(values['budget-p99-ms']);
 const sendEveryMs = Number(values['send-every-ms']);
 if (!(sendEveryMs >= 1)) throw new Error('--send-every-ms must be at least 1');
+if (values.state !== 'fresh' && values.state !== 'shared') throw new Error(`--state must be fresh or shared, not ${values.state}`);
 const rates = (values.steps ?? values.rate!).split(',').map(Number);
 const results: StepResult[] = [];
 const describe = (m: Measured) =>
@@ -260,6 +272,7 @@ const baselineWithinBudget = results.filter((r) => r.baseline.p99Ms <= budget &&
 const summary = {
   machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Kafka, Redis and the load generator on the same machine`,
   budgetP99Ms: budget,
+  velocityState: freshState ? 'fresh (each step its own keys)' : 'shared (the keys already in Redis)',
   sendEveryMs,
   highestRateWithinBudget: withinBudget.length > 0 ? Math.max(...withinBudget.map((r) => r.targetRate)) : null,
   /** The same for the pass-through baseline: where even it does not stay within the budget, the budget is below what Kafka costs here. */
