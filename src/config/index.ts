@@ -56,6 +56,8 @@ const SCHEMA = {
   decisionFormat: ['VIGIL_DECISION_FORMAT', 'json', oneOf('json', 'msgpack')],
   logLevel: ['VIGIL_LOG_LEVEL', 'info', oneOf('debug', 'info', 'warn', 'error', 'silent')],
   fetchMaxBytes: ['VIGIL_FETCH_MAX_BYTES', String(8 * 1024 * 1024), integer(1024, 256 * 1024 * 1024)],
+  fetchMinBytes: ['VIGIL_FETCH_MIN_BYTES', '1', integer(1, 64 * 1024 * 1024)],
+  fetchMaxWaitMs: ['VIGIL_FETCH_MAX_WAIT_MS', '500', integer(0, 10_000)],
   partitionsConsumedConcurrently: ['VIGIL_PARTITIONS_CONCURRENCY', '12', integer(1, 256)],
   retryMaxDelayMs: ['VIGIL_RETRY_MAX_DELAY_MS', '5000', integer(10, 600_000)],
   rulesDir: ['VIGIL_RULES_DIR', `${PACKAGE_ROOT}rules`, text],

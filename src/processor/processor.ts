@@ -18,6 +18,8 @@ export function paymentsConsumerOptions(config: Config, groupId = config.groupId
     topic: config.topicPayments,
     fromBeginning: true,
     maxBytes: config.fetchMaxBytes,
+    fetchMinBytes: config.fetchMinBytes,
+    fetchWaitMs: config.fetchMaxWaitMs,
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
     sessionTimeoutMs: config.sessionTimeoutMs,
     commitIntervalMs: config.commitIntervalMs,

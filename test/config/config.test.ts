@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { paymentsConsumerOptions } from '../../src/processor/index.ts';
 
 test('defaults match the local stack and the documented topic names', () => {
   const c = loadConfig({});
@@ -43,4 +44,15 @@ test('a config file is read and the environment overrides it', () => {
   writeFileSync(file, 'VIGIL_TYPO: 1\n');
   failsOn({ VIGIL_CONFIG: file }, 'VIGIL_TYPO');
   failsOn({ VIGIL_CONFIG: join(dir, 'missing.yaml') }, 'VIGIL_CONFIG');
+});
+
+test("the payments consumer's fetch waits are configurable and reach its consumer options", () => {
+  const defaults = paymentsConsumerOptions(loadConfig({}));
+  assert.equal(defaults.fetchMinBytes, 1);
+  assert.equal(defaults.fetchWaitMs, 500);
+  const waiting = paymentsConsumerOptions(loadConfig({ VIGIL_FETCH_MIN_BYTES: '65536', VIGIL_FETCH_MAX_WAIT_MS: '3' }));
+  assert.equal(waiting.fetchMinBytes, 65536);
+  assert.equal(waiting.fetchWaitMs, 3);
+  failsOn({ VIGIL_FETCH_MIN_BYTES: '0' }, 'VIGIL_FETCH_MIN_BYTES');
+  failsOn({ VIGIL_FETCH_MAX_WAIT_MS: 'soon' }, 'VIGIL_FETCH_MAX_WAIT_MS');
 });
