@@ -44,18 +44,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Node flags from an environment variable (NODE_OPTIONS refuses --cpu-prof and --trace-gc: docs/performance.md). */
+const nodeArgsFrom = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((arg) => arg !== '');
+
 /** Starts `vigil run` as its own process (as in production) and waits until /readyz answers 200. */
 export function startVigil(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
-  // NODE_OPTIONS refuses --cpu-prof and --trace-gc: flags for the processor's node are given here (docs/performance.md)
-  const nodeArgs = (process.env.VIGIL_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  return startNodeProcess('vigil run', nodeArgs, [bin, 'run'], env, adminPort);
+  return startNodeProcess('vigil run', nodeArgsFrom('VIGIL_NODE_ARGS'), [bin, 'run'], env, adminPort);
 }
 
 const passThroughScript = join(import.meta.dirname, 'pass-through-process.ts');
 
-/** Starts the pass-through baseline (lib/pass-through-process.ts) as its own process, with bin/vigil.js's node flags and the same environment. */
+/**
+ * Starts the pass-through baseline (lib/pass-through-process.ts) as its own process, with bin/vigil.js's node flags and
+ * the same environment; VIGIL_BASELINE_NODE_ARGS gives it flags of its own (a CPU profile of the baseline).
+ */
 export function startPassThrough(env: Record<string, string>, adminPort: number): Promise<VigilProcess> {
-  return startNodeProcess('pass-through', [], ['--import', 'tsx', passThroughScript], env, adminPort);
+  return startNodeProcess('pass-through', nodeArgsFrom('VIGIL_BASELINE_NODE_ARGS'), ['--import', 'tsx', passThroughScript], env, adminPort);
 }
 
 async function startNodeProcess(name: string, flags: readonly string[], args: string[], env: Record<string, string>, adminPort: number): Promise<VigilProcess> {

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The functions that allocated the most in a sampling heap profile (scripts/profiling/heap-sampling.mjs), by bytes.
+//
+//   node scripts/profiling/heap-profile-summary.mjs PROFILE.heapprofile [--top 40]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '40' } } });
+if (positionals.length !== 1) {
+  process.stderr.write('usage: heap-profile-summary.mjs PROFILE.heapprofile [--top 40]\n');
+  process.exit(2);
+}
+const { head } = JSON.parse(readFileSync(positionals[0], 'utf8'));
+const bytes = new Map();
+let total = 0;
+const stack = [head];
+while (stack.length > 0) {
+  const node = stack.pop();
+  const { functionName, url, lineNumber } = node.callFrame;
+  const file = (url || '').replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench|load-tests|bin)\//, '$1/');
+  const name = `${functionName || '(anonymous)'} ${file}${file ? `:${lineNumber + 1}` : ''}`;
+  bytes.set(name, (bytes.get(name) ?? 0) + node.selfSize);
+  total += node.selfSize;
+  stack.push(...node.children);
+}
+process.stdout.write(`${(total / 2 ** 20).toFixed(0)} MB allocated (sampled)\n`);
+for (const [name, size] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
+  process.stdout.write(`${((100 * size) / total).toFixed(1).padStart(5)} %  ${(size / 2 ** 20).toFixed(0).padStart(6)} MB  ${name}\n`);
+}
