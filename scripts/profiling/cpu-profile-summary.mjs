@@ -6,6 +6,7 @@
 //   node scripts/profiling/cpu-profile-summary.mjs PROFILE.cpuprofile [--top 40] [--inclusive] [--match REGEX]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { frameName } from './frame-name.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,11 +21,7 @@ const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
 const parentOf = new Map();
 for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
 
-const nameOf = (node) => {
-  const { functionName, url, lineNumber } = node.callFrame;
-  const file = (url || '').replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench|load-tests|bin)\//, '$1/');
-  return `${functionName || '(anonymous)'} ${file}${file ? `:${lineNumber + 1}` : ''}`;
-};
+const nameOf = (node) => frameName(node.callFrame);
 
 const sampled = new Map();
 let total = 0;
@@ -49,7 +46,8 @@ for (const [id, dt] of sampled) {
     times.set(name, (times.get(name) ?? 0) + dt);
   }
 }
-const filter = values.match === undefined ? () => true : (name) => new RegExp(values.match).test(name);
+const pattern = values.match === undefined ? undefined : new RegExp(values.match);
+const filter = pattern === undefined ? () => true : (name) => pattern.test(name);
 const rows = [...times].filter(([name]) => filter(name)).sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
 process.stdout.write(`${(total / 1e6).toFixed(1)} s of samples, ${values.inclusive ? 'inclusive' : 'self'} time\n`);
 for (const [name, time] of rows) process.stdout.write(`${((100 * time) / total).toFixed(1).padStart(5)} %  ${name}\n`);

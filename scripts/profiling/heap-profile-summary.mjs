@@ -4,6 +4,7 @@
 //   node scripts/profiling/heap-profile-summary.mjs PROFILE.heapprofile [--top 40]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { frameName } from './frame-name.mjs';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '40' } } });
 if (positionals.length !== 1) {
@@ -16,9 +17,7 @@ let total = 0;
 const stack = [head];
 while (stack.length > 0) {
   const node = stack.pop();
-  const { functionName, url, lineNumber } = node.callFrame;
-  const file = (url || '').replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench|load-tests|bin)\//, '$1/');
-  const name = `${functionName || '(anonymous)'} ${file}${file ? `:${lineNumber + 1}` : ''}`;
+  const name = frameName(node.callFrame);
   bytes.set(name, (bytes.get(name) ?? 0) + node.selfSize);
   total += node.selfSize;
   stack.push(...node.children);
